@@ -1,0 +1,40 @@
+# Two commands a user needs (each sets itself up on a fresh clone):
+#   make demo   - build the demo data (DVC) and run the whole study at demo scale
+#   make test   - run the test suite
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SETUP  := $(VENV)/.asym-installed
+CORES  ?= 2
+export HF_HUB_OFFLINE := 1
+export PYTHONUNBUFFERED := 1
+# DVC stages and Snakemake jobs call `python`: make it the project's interpreter.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: demo test data setup clean-results
+
+demo: data
+	$(VENV)/bin/snakemake --profile workflow/profiles/local --cores $(CORES)
+	@echo "Report: report/build/report.html   Claims: results/analysis/claims.csv"
+
+test: $(SETUP)
+	$(PY) -m pytest -q
+
+# Raw photographs: from the DVC remote when one is configured, else copied from the
+# installed packages (same bytes, same hashes as data.dvc records); then `dvc repro`
+# prepares the demo set.
+data: $(SETUP)
+	@$(VENV)/bin/dvc pull -q data.dvc 2>/dev/null || { \
+	  $(PY) -m asym.data.collect --out data/raw && $(VENV)/bin/dvc commit -f -q data.dvc; }
+	@git diff --quiet -- data.dvc 2>/dev/null || echo "note: data/raw differs from the photographs data.dvc records (other package versions?)"
+	$(VENV)/bin/dvc repro
+
+setup: $(SETUP)
+
+$(SETUP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+clean-results:
+	rm -rf results report/build .snakemake

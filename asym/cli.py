@@ -1,0 +1,42 @@
+"""The ``asym`` command: small conveniences around the workflow.
+
+    asym check --config workflow/config/demo.yaml      # validate a config, count its jobs
+    asym runs --config workflow/config/demo.yaml       # list training runs and their panels
+    asym spec --config workflow/config/demo.yaml --run l1__nogan__s0   # a run's train spec (JSON)
+
+Every stage itself runs as ``python -m asym.<module>`` from the Snakemake rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from asym.config import ConfigError, dumps, evaluator_panel, load_config, run_by_name, runs, train_spec
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="asym", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("check", "validate a config"), ("runs", "list training runs"), ("spec", "print a run's spec")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", default="workflow/config/demo.yaml")
+        if name == "spec":
+            p.add_argument("--run", required=True)
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+        if args.command == "check":
+            print(f"{args.config}: valid; {len(runs(cfg))} training runs, "
+                  f"{len(cfg['assess']['metrics']) * len(cfg['assess']['datasets'])} assessment jobs")
+        elif args.command == "runs":
+            for run in runs(cfg):
+                print(f"{run.name}\tpanel: {','.join(evaluator_panel(cfg, run))}")
+        else:
+            print(dumps(train_spec(cfg, run_by_name(cfg, args.run))))
+    except ConfigError as exc:
+        sys.exit(str(exc))
+
+
+if __name__ == "__main__":
+    main()

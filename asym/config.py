@@ -1,0 +1,226 @@
+"""Workflow configuration: load a YAML file, validate it, derive the run table.
+
+    from asym.config import load_config, runs
+    cfg = load_config("workflow/config/demo.yaml")
+    for run in runs(cfg): print(run.name)
+
+The schema is ``workflow/schemas/config.schema.yaml``; every object in it forbids
+unknown keys, so a typo fails with a message that names the key. On top of the
+schema, :func:`validate` checks cross references (a loss, evaluator or discriminator
+named but not defined). The Snakefile calls the same function, so the workflow and
+the modules agree on what a valid configuration is.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration that does not follow the schema or refers to undefined names."""
+
+
+def _schema() -> dict:
+    if not SCHEMA_PATH.is_file():
+        raise ConfigError(f"config schema not found at {SCHEMA_PATH}; is the repository complete?")
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return path or "<top level>"
+
+
+def validate(cfg: dict, source: str = "config") -> dict:
+    """Check ``cfg`` against the schema and its cross references; return it unchanged.
+
+    Raises :class:`ConfigError` listing every problem, each with the dotted key path.
+    """
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(cfg).__name__}")
+    validator = jsonschema.Draft202012Validator(_schema())
+    problems = [
+        f"{_where(e)}: {e.message}" for e in sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))
+    ]
+    if not problems:
+        problems = _cross_reference_problems(cfg)
+    if problems:
+        raise ConfigError(f"invalid configuration in {source}:\n  - " + "\n  - ".join(problems))
+    return cfg
+
+
+def _cross_reference_problems(cfg: dict) -> list[str]:
+    metrics = cfg["metrics"]
+    problems = []
+    for section, key in (("assess", "metrics"), ("optimize", "losses"), ("evaluate", "evaluators")):
+        for name in cfg[section][key]:
+            if name not in metrics:
+                problems.append(f"{section}.{key}: metric {name!r} is not defined under metrics (defined: {sorted(metrics)})")
+    for name in cfg["assess"]["datasets"]:
+        if name not in cfg["data"]["iqa_sets"]:
+            problems.append(f"assess.datasets: {name!r} is not defined under data.iqa_sets")
+    for name, spec in metrics.items():
+        if spec["kind"] == "pyiqa" and "name" not in spec:
+            problems.append(f"metrics.{name}: kind pyiqa needs 'name' (the pyiqa metric name)")
+        if spec["kind"] == "dists_style" and "backbone" not in spec:
+            problems.append(f"metrics.{name}: kind dists_style needs 'backbone'")
+        if spec.get("init") == "imagenet" and "weights" not in spec:
+            problems.append(f"metrics.{name}: init imagenet needs 'weights' (path to the pinned file)")
+    seen = set()
+    for i, setting in enumerate(cfg["optimize"]["adversarial"]):
+        if setting["name"] in seen:
+            problems.append(f"optimize.adversarial.{i}.name: {setting['name']!r} is used twice")
+        seen.add(setting["name"])
+        disc = setting.get("discriminator")
+        if disc is not None and disc not in cfg["optimize"]["discriminators"]:
+            problems.append(
+                f"optimize.adversarial.{i}.discriminator: {disc!r} is not defined under optimize.discriminators"
+            )
+    return problems
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+    """Read a YAML config, apply ``overrides`` (a nested dict merged on top), validate it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        cfg = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if overrides:
+        cfg = merge(cfg, overrides)
+    return validate(cfg, source=str(path))
+
+
+def merge(base: dict, update: dict) -> dict:
+    """Recursive dict merge: values of ``update`` win; returns a new dict."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One SR training run: a fidelity loss x an adversarial setting x a seed."""
+
+    name: str
+    fidelity: str
+    adversarial: bool
+    setting: str
+    discriminator: str  # "none" without GAN
+    gan_weight: float  # 0.0 without GAN
+    objective: str  # "none" without GAN
+    seed: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_name(fidelity: str, setting: str, seed: int) -> str:
+    return f"{fidelity}__{setting}__s{seed}"
+
+
+def runs(cfg: dict) -> list[Run]:
+    """Every training run the config asks for, in a stable order."""
+    out = []
+    for fidelity in cfg["optimize"]["losses"]:
+        for setting in cfg["optimize"]["adversarial"]:
+            for seed in cfg["optimize"]["seeds"]:
+                adversarial = "discriminator" in setting
+                out.append(
+                    Run(
+                        name=run_name(fidelity, setting["name"], seed),
+                        fidelity=fidelity,
+                        adversarial=adversarial,
+                        setting=setting["name"],
+                        discriminator=setting.get("discriminator", "none"),
+                        gan_weight=float(setting.get("gan_weight", 0.0)),
+                        objective=setting.get("objective", "none"),
+                        seed=int(seed),
+                    )
+                )
+    return out
+
+
+def run_by_name(cfg: dict, name: str) -> Run:
+    for run in runs(cfg):
+        if run.name == name:
+            return run
+    raise ConfigError(f"no run named {name!r} in this config")
+
+
+def train_spec(cfg: dict, run: Run) -> dict:
+    """Everything one training job needs, as a JSON-serializable dict.
+
+    The workflow passes this through ``params:``, so Snakemake reruns a training job
+    exactly when something in its own spec changes, not when an unrelated key does.
+    """
+    opt = cfg["optimize"]
+    keys = ("generator", "steps", "batch_size", "patch_size", "lr_g", "lr_d", "betas", "checkpoint_every", "log_every")
+    spec = {"run": run.as_dict(), "device": cfg["device"], "loss": {"name": run.fidelity, **cfg["metrics"][run.fidelity]}}
+    spec.update({k: copy.deepcopy(opt[k]) for k in keys})
+    spec["discriminator"] = copy.deepcopy(opt["discriminators"][run.discriminator]) if run.adversarial else None
+    return spec
+
+
+def evaluator_panel(cfg: dict, run: Run) -> dict[str, dict]:
+    """The evaluators that may score ``run``: never one in its training loss's group.
+
+    A metric's group names what it is circular with (same formula, same backbone),
+    so an L1-trained run is not judged by PSNR, nor a VGG-feature loss by a VGG metric.
+    """
+    own_group = cfg["metrics"][run.fidelity]["group"]
+    return {
+        name: {"name": name, **cfg["metrics"][name]}
+        for name in cfg["evaluate"]["evaluators"]
+        if name != run.fidelity and cfg["metrics"][name]["group"] != own_group
+    }
+
+
+def metric_spec(cfg: dict, name: str) -> dict:
+    return {"name": name, **cfg["metrics"][name]}
+
+
+def dumps(obj) -> str:
+    """Canonical JSON (sorted keys), so equal specs give equal strings."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def main(argv=None) -> None:
+    """``python -m asym.config --check FILE`` validates a config file;
+    ``python -m asym.config --json '<cfg>' --out results/config.yaml`` validates and snapshots one."""
+    import argparse
+    import sys
+
+    from asym.io import write_text
+
+    parser = argparse.ArgumentParser(description="Validate a workflow config, or write a snapshot of one.")
+    parser.add_argument("--check", type=Path, help="config YAML to validate")
+    parser.add_argument("--json", help="config as JSON (what the workflow ran with)")
+    parser.add_argument("--out", type=Path, help="where to write the validated snapshot as YAML")
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.check) if args.check else validate(json.loads(args.json or "null"), "--json")
+    except ConfigError as exc:
+        sys.exit(str(exc))
+    if args.out:
+        write_text(yaml.safe_dump(cfg, sort_keys=False), args.out)
+    else:
+        print(f"valid: {len(runs(cfg))} training runs, {len(cfg['assess']['metrics'])} assessed metrics")
+
+
+if __name__ == "__main__":
+    main()

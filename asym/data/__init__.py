@@ -1,0 +1,1 @@
+"""Data stage: reference photographs, degradations, synthetic IQA set, readers."""

@@ -1,0 +1,176 @@
+"""Fidelity metrics: one interface for assessment (scores) and optimization (losses).
+
+    from asym.fidelity import build_metric
+    metric = build_metric({"name": "ssim", "kind": "pyiqa", "name": "ssim", "group": "ssim"})
+    scores = metric.score(pred, ref)   # (B,) float32, no gradient
+    loss = metric.loss(pred, ref)      # scalar with gradient; 0 at pred == ref where defined
+
+Kinds (a plain dict, ``KINDS``):
+- ``l1``, ``mse``: pixel errors on [0, 1] images.
+- ``pyiqa``: any pyiqa metric by name; pyiqa is the only source of published metrics,
+  never re-implemented here. Built once per job with ``as_loss=True`` so that the same
+  instance gives gradients for training and scores (under ``no_grad``) for evaluation.
+- ``dists_style``: the DISTS formula (texture term on channel means, structure term on
+  channel covariances, non-negative weights alpha/beta that sum to one) over any
+  backbone of :mod:`asym.nets.backbones`.
+
+Every metric carries ``lower_better`` (from pyiqa's metadata for pyiqa metrics),
+``mode`` ("FR" full-reference or "NR" no-reference) and ``group`` (what it is
+circular with; see :func:`asym.config.evaluator_panel`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from asym.nets.backbones import build_backbone
+
+# DISTS's stabilising constants (Ding et al. 2020): tiny, so the terms are ~1 at identity.
+DISTS_C1 = 1e-6
+DISTS_C2 = 1e-6
+
+
+class Metric(nn.Module):
+    """Base class: subclasses implement ``_score(pred, ref) -> (B,)`` with gradient."""
+
+    lower_better: bool = True
+    mode: str = "FR"
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self.name = spec["name"]
+        self.group = spec.get("group", self.name)
+        self.best = spec.get("best")
+
+    def _score(self, pred: torch.Tensor, ref: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError  # abstract: each kind below defines it
+
+    def score(self, pred: torch.Tensor, ref: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-image scores (B,), float32, no gradient."""
+        with torch.no_grad():
+            return self._score(pred, ref).detach().float().reshape(-1)
+
+    def loss(self, pred: torch.Tensor, ref: torch.Tensor | None = None) -> torch.Tensor:
+        """Batch-mean loss to minimise: the score if lower is better, else best - score."""
+        s = self._score(pred, ref).float().reshape(-1)
+        if self.lower_better:
+            return s.mean()
+        best = 0.0 if self.best is None else float(self.best)
+        return (best - s).mean()
+
+
+class PixelMetric(Metric):
+    """Mean absolute (``l1``) or squared (``mse``) error per image."""
+
+    def __init__(self, spec: dict):
+        super().__init__(spec)
+        self.power = {"l1": 1, "mse": 2}[spec["kind"]]
+
+    def _score(self, pred, ref):
+        return (pred - ref).abs().pow(self.power).flatten(1).mean(1)
+
+
+class PyiqaMetric(Metric):
+    """A pyiqa metric; ``as_loss=True`` keeps its gradient and skips its [0,1] range check."""
+
+    def __init__(self, spec: dict, device: str = "cpu"):
+        super().__init__(spec)
+        import pyiqa
+
+        try:
+            self.net = pyiqa.create_metric(spec["name"] if "pyiqa_name" not in spec else spec["pyiqa_name"],
+                                           as_loss=True, loss_reduction="none", device=torch.device(device))
+        except Exception as exc:  # pyiqa raises plain exceptions for missing weights/unknown names
+            raise RuntimeError(
+                f"pyiqa could not build metric {spec['name']!r}: {exc}. Unknown names are listed by "
+                "`python -c 'import pyiqa; print(pyiqa.list_models())'`; weight files belong in "
+                "$TORCH_HOME/hub/pyiqa (no download is attempted offline)."
+            ) from exc
+        self.lower_better = bool(self.net.lower_better)
+        self.mode = self.net.metric_mode
+
+    def _score(self, pred, ref):
+        out = self.net(pred, ref) if self.mode == "FR" else self.net(pred)
+        return out.reshape(-1)
+
+
+class DistsStyle(Metric):
+    """DISTS over any backbone: 1 - sum_k sum_i (alpha_ki * texture_ki + beta_ki * structure_ki).
+
+    alpha and beta are stored unnormalised and non-negative (a fitted file may be
+    loaded with :meth:`load_weights`); they are divided by their joint sum at use, so
+    the weights always sum to one. Uniform weights are the default until fitted.
+    """
+
+    lower_better = True
+
+    def __init__(self, spec: dict):
+        super().__init__(spec)
+        self.backbone = build_backbone(
+            spec["backbone"], init=spec.get("init", "random"), init_seed=spec.get("init_seed", 0),
+            weights=spec.get("weights"),
+        )
+        n = sum(self.backbone.channels)
+        self.register_buffer("alpha", torch.full((n,), 1.0))
+        self.register_buffer("beta", torch.full((n,), 1.0))
+
+    def load_weights(self, alpha: torch.Tensor, beta: torch.Tensor) -> None:
+        if alpha.shape != self.alpha.shape or beta.shape != self.beta.shape:
+            raise ValueError(f"alpha/beta must have shape {tuple(self.alpha.shape)}, got {tuple(alpha.shape)}")
+        if (alpha < 0).any() or (beta < 0).any():
+            raise ValueError("alpha and beta must be non-negative")
+        self.alpha.copy_(alpha)
+        self.beta.copy_(beta)
+
+    def stage_terms(self, pred: torch.Tensor, ref: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Texture and structure similarity per image and channel, stages concatenated: (B, N) each."""
+        fx, fy = self.backbone(pred), self.backbone(ref)
+        textures, structures = [], []
+        for x, y in zip(fx, fy):
+            mx, my = x.mean((2, 3), keepdim=True), y.mean((2, 3), keepdim=True)
+            vx = ((x - mx) ** 2).mean((2, 3))
+            vy = ((y - my) ** 2).mean((2, 3))
+            cov = (x * y).mean((2, 3)) - (mx * my).flatten(2).squeeze(2)
+            mx, my = mx.flatten(1), my.flatten(1)
+            textures.append((2 * mx * my + DISTS_C1) / (mx**2 + my**2 + DISTS_C1))
+            structures.append((2 * cov + DISTS_C2) / (vx + vy + DISTS_C2))
+        return torch.cat(textures, 1), torch.cat(structures, 1)
+
+    def _score(self, pred, ref):
+        texture, structure = self.stage_terms(pred, ref)
+        total = self.alpha.sum() + self.beta.sum()
+        return 1 - (texture @ (self.alpha / total) + structure @ (self.beta / total))
+
+
+KINDS = {"l1": PixelMetric, "mse": PixelMetric, "pyiqa": PyiqaMetric, "dists_style": DistsStyle}
+
+
+def build_metric(spec: dict, device: str = "cpu") -> Metric:
+    """Build the metric a config entry describes (``spec`` includes its ``name``)."""
+    kind = spec.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"metric {spec.get('name')!r}: unknown kind {kind!r}; known kinds: {sorted(KINDS)}")
+    metric = KINDS[kind](spec, device=device) if kind == "pyiqa" else KINDS[kind](spec)
+    return metric.to(device).eval()
+
+
+def score_pairs(metric: Metric, preds: list[torch.Tensor], refs: list[torch.Tensor] | None,
+                batch_size: int, device: str = "cpu") -> list[float]:
+    """Score many (3, H, W) images batch-wise with one metric instance.
+
+    Images of equal size are stacked into batches of up to ``batch_size`` (sizes may
+    differ across an IQA set); the returned scores follow the input order.
+    """
+    by_size: dict[tuple, list[int]] = {}
+    for i, p in enumerate(preds):
+        by_size.setdefault(tuple(p.shape), []).append(i)
+    scores = [float("nan")] * len(preds)
+    for indices in by_size.values():
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start : start + batch_size]
+            pred = torch.stack([preds[i] for i in chunk]).to(device)
+            ref = torch.stack([refs[i] for i in chunk]).to(device) if refs is not None else None
+            for i, s in zip(chunk, metric.score(pred, ref).tolist()):
+                scores[i] = s
+    return scores

@@ -1,0 +1,151 @@
+"""Figure: training curves of the super-resolution runs.
+
+Command::
+
+    python -m asym.figures.training \\
+        --logs results/optimize/runs/*/train_log.csv \\
+        --out report/build/figures/training.png
+
+Left: fidelity loss against step, one line per run, colour = fidelity loss,
+line style = without (solid) / with (dashed) the adversarial loss. Losses of
+different metrics live on different scales, so each curve is divided by its
+first logged value (log axis) when all of them are positive. Right (only if
+some run has a GAN): discriminator loss against step. The run name is the
+folder holding each log ("<fidelity>__<setting>__s<seed>"); a run is
+adversarial when its log has GAN losses. Writes the PNG and a PDF beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from asym.figures import style
+from asym.io import InputError
+
+import matplotlib.pyplot as plt  # noqa: E402  (style sets the backend first)
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+
+def parse_run_name(name: str) -> tuple[str, str]:
+    """(fidelity, setting) from "<fidelity>__<setting>__s<seed>"; else (name, "")."""
+    parts = name.split("__")
+    if len(parts) >= 3 and parts[-1].startswith("s"):
+        return "__".join(parts[:-2]), parts[-2]
+    return name, ""
+
+
+def load_logs(paths) -> pd.DataFrame:
+    """Concatenate train logs, adding ``run``, ``fidelity``, ``setting``, ``adversarial``."""
+    frames = []
+    for p in map(Path, paths):
+        if not p.is_file():
+            raise InputError(f"training log not found: {p}")
+        log = pd.read_csv(p)
+        if "step" not in log or "loss_fidelity" not in log:
+            raise InputError(f"{p} lacks the columns step / loss_fidelity")
+        run = p.parent.name
+        fidelity, setting = parse_run_name(run)
+        gan = pd.to_numeric(log.get("loss_gan", pd.Series(dtype=float)), errors="coerce")
+        log["run"] = run
+        log["fidelity"] = fidelity
+        log["setting"] = setting
+        # GAN columns are empty for runs without an adversarial term
+        log["adversarial"] = bool(np.isfinite(gan).any())
+        frames.append(log)
+    if not frames:
+        raise InputError("no training logs given")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _smooth(y: pd.Series) -> pd.Series:
+    window = max(1, len(y) // 20)
+    return y.rolling(window, center=True, min_periods=1).mean()
+
+
+def _minor_label(v: float, _pos=None) -> str:
+    mantissa = round(v / 10 ** np.floor(np.log10(v)), 6) if v > 0 else 0
+    return f"{v:g}" if mantissa in (2, 3, 5) else ""
+
+
+def make_figure(logs: pd.DataFrame):
+    """Build the training-curve figure; returns the matplotlib figure."""
+    style.apply()
+    logs = logs.sort_values(["run", "step"])
+    has_gan = bool(logs["adversarial"].any()) and "loss_d" in logs
+    ncols = 2 if has_gan else 1
+    width = style.FULL_WIDTH if has_gan else style.COLUMN_WIDTH
+    fig, axes = plt.subplots(1, ncols, figsize=(width, 2.5), squeeze=False)
+    axes = axes[0]
+    fids = sorted(logs["fidelity"].unique())
+    palette = plt.get_cmap("tab10").colors
+    color = {f: palette[k % len(palette)] for k, f in enumerate(fids)}
+    firsts = logs.groupby("run")["loss_fidelity"].first()
+    relative = bool((firsts > 0).all())
+    for run, part in logs.groupby("run", sort=True):
+        adv = bool(part["adversarial"].iloc[0])
+        st = style.ADVERSARIAL_STYLE[adv]
+        y = part["loss_fidelity"].astype(float)
+        if relative:
+            y = y / y.iloc[0]
+        axes[0].plot(part["step"], _smooth(y), color=color[part["fidelity"].iloc[0]],
+                     ls=st["linestyle"], lw=0.9, alpha=0.85)
+        if has_gan and adv:
+            d = pd.to_numeric(part["loss_d"], errors="coerce")
+            # every curve here is adversarial: solid lines read better than dashes
+            axes[1].plot(part["step"], _smooth(d), color=color[part["fidelity"].iloc[0]],
+                         lw=0.9, alpha=0.85)
+    axes[0].set_xlabel("step")
+    if relative:
+        axes[0].set_yscale("log")
+        # plain decimals instead of 6x10^-1 style ticks; minor labels only at 2, 3, 5
+        # so that several decades do not crowd the axis
+        axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axes[0].yaxis.set_minor_formatter(FuncFormatter(_minor_label))
+        axes[0].set_ylabel("fidelity loss / first value")
+    else:
+        axes[0].set_ylabel("fidelity loss")
+    axes[0].set_title("generator: fidelity loss")
+    if has_gan:
+        axes[1].set_xlabel("step")
+        axes[1].set_ylabel("discriminator loss")
+        axes[1].set_title("discriminator loss (runs with GAN)")
+    handles = [Line2D([], [], color=color[f], label=f) for f in fids]
+    handles += [Line2D([], [], color="0.3", ls=style.ADVERSARIAL_STYLE[a]["linestyle"],
+                       label=style.ADVERSARIAL_STYLE[a]["label"])
+                for a in (False, True) if (logs["adversarial"] == a).any()]
+    fig.tight_layout()
+    # legend outside the axes: curves fill the panels
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=min(len(handles), 5 if has_gan else 3), frameon=False)
+    return fig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m asym.figures.training",
+                                description="Fidelity and discriminator loss curves per run.")
+    p.add_argument("--logs", nargs="+", required=True,
+                   help="train_log.csv files; the run name is each file's folder")
+    p.add_argument("--out", required=True, help="PNG to write (a PDF is written beside it)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        logs = load_logs(args.logs)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    png, pdf = style.save(make_figure(logs), args.out)
+    print(f"wrote {png} and {pdf}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

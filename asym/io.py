@@ -1,0 +1,86 @@
+"""Small I/O helpers every stage shares: atomic writes and image files.
+
+Outputs are written to a temporary name in the destination folder, then renamed,
+so a job killed mid-write never leaves a half-written result that looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+
+class InputError(RuntimeError):
+    """Bad input (missing file, corrupt image, wrong layout): message says what and how to fix."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    # mkstemp creates 0600 files; give results the permissions a plain open() would.
+    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_csv(df, path: str | os.PathLike) -> None:
+    """Write a pandas DataFrame as CSV (header, no index), atomically."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as an RGB uint8 array of shape (H, W, 3).
+
+    Grey images are repeated to three channels and alpha is dropped. A missing or
+    unreadable file raises :class:`InputError` naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"image file not found: {path}")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise InputError(
+            f"cannot read image {path}: {exc}. The file is corrupt or not an image; "
+            "delete it and rebuild the data with `dvc repro`."
+        ) from exc
+
+
+def write_png(array: np.ndarray, path: str | os.PathLike) -> None:
+    """Write an (H, W, 3) uint8 array as PNG, atomically."""
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"expected (H, W, 3) uint8, got {array.shape} {array.dtype}")
+    with atomic_path(path) as tmp:
+        Image.fromarray(array).save(tmp, format="PNG")

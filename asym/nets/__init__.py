@@ -1,0 +1,1 @@
+"""Networks: SR generators, discriminators, feature backbones."""

@@ -1,0 +1,106 @@
+"""Config validation: schema errors name the key; cross references; run table; panels."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from asym.config import ConfigError, evaluator_panel, load_config, merge, run_by_name, runs, train_spec, validate
+from tests.conftest import REPO
+
+DEMO = REPO / "workflow" / "config" / "demo.yaml"
+
+
+@pytest.fixture()
+def demo() -> dict:
+    return load_config(DEMO)
+
+
+def test_demo_config_is_valid_and_has_runs(demo):
+    names = [r.name for r in runs(demo)]
+    assert len(names) == len(set(names))
+    expected = len(demo["optimize"]["losses"]) * len(demo["optimize"]["adversarial"]) * len(demo["optimize"]["seeds"])
+    assert len(names) == expected
+
+
+def test_unknown_key_is_named(demo):
+    bad = copy.deepcopy(demo)
+    bad["optimize"]["stepz"] = 10
+    with pytest.raises(ConfigError, match="stepz"):
+        validate(bad)
+
+
+def test_wrong_type_names_the_key(demo):
+    bad = copy.deepcopy(demo)
+    bad["optimize"]["steps"] = "many"
+    with pytest.raises(ConfigError, match=r"optimize\.steps"):
+        validate(bad)
+
+
+def test_undefined_loss_is_reported(demo):
+    bad = copy.deepcopy(demo)
+    bad["optimize"]["losses"].append("no_such_metric")
+    with pytest.raises(ConfigError, match="no_such_metric"):
+        validate(bad)
+
+
+def test_undefined_discriminator_is_reported(demo):
+    bad = copy.deepcopy(demo)
+    bad["optimize"]["adversarial"].append({"name": "x", "discriminator": "unet", "gan_weight": 0.1,
+                                           "objective": "hinge"})
+    with pytest.raises(ConfigError, match="unet"):
+        validate(bad)
+
+
+def test_malformed_yaml_is_reported(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("scale: demo\n  metrics: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(path)
+
+
+def test_missing_file_is_reported(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_panel_never_contains_own_metric_or_group(demo):
+    for run in runs(demo):
+        panel = evaluator_panel(demo, run)
+        own_group = demo["metrics"][run.fidelity]["group"]
+        assert run.fidelity not in panel
+        assert all(spec["group"] != own_group for spec in panel.values())
+        assert panel, f"{run.name} has an empty evaluator panel"
+
+
+def test_l1_run_is_not_evaluated_by_psnr(demo):
+    run = run_by_name(demo, "l1__nogan__s0")
+    assert "psnr" not in evaluator_panel(demo, run)
+
+
+def test_train_spec_is_json_and_carries_loss_and_discriminator(demo):
+    import json
+
+    gan_run = next(r for r in runs(demo) if r.adversarial)
+    spec = train_spec(demo, gan_run)
+    assert json.loads(json.dumps(spec)) == spec
+    assert spec["loss"]["name"] == gan_run.fidelity
+    assert spec["discriminator"]["name"] == "patchgan"
+    plain = train_spec(demo, next(r for r in runs(demo) if not r.adversarial))
+    assert plain["discriminator"] is None
+
+
+def test_merge_is_recursive_and_does_not_mutate():
+    base = {"a": {"b": 1, "c": 2}, "d": [1]}
+    out = merge(base, {"a": {"b": 5}, "d": [2]})
+    assert out == {"a": {"b": 5, "c": 2}, "d": [2]}
+    assert base["a"]["b"] == 1
+
+
+def test_paper_style_override_validates(tmp_path, demo):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(demo))
+    cfg = load_config(path, overrides={"optimize": {"steps": 7}})
+    assert cfg["optimize"]["steps"] == 7

@@ -1,0 +1,136 @@
+"""Unit tests of asym.stats on data with known answers."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asym.stats import (CORRELATION_COLUMNS, bootstrap_correlation, correlation_table, krcc,
+                        logistic_plcc, normalize_evaluations, plcc, quality_direction, srcc)
+
+
+@pytest.mark.parametrize("fn", [srcc, krcc, logistic_plcc])
+def test_monotone_gives_one_and_reversed_minus_one(fn):
+    x = np.linspace(0.0, 1.0, 30)
+    y = 1.0 / (1.0 + np.exp(-8 * (x - 0.4)))  # monotone but nonlinear (logistic-shaped)
+    assert fn(x, y) == pytest.approx(1.0, abs=1e-6)
+    assert fn(x, -y) == pytest.approx(-1.0, abs=1e-6)
+
+
+def test_logistic_plcc_beats_pearson_on_sigmoid():
+    x = np.linspace(-3, 3, 60)
+    y = 1.0 / (1.0 + np.exp(-3 * x))
+    assert plcc(x, y) < 0.97  # the linear fit misses the saturation
+    assert logistic_plcc(x, y) == pytest.approx(1.0, abs=1e-4)
+    assert logistic_plcc(x, y, n_params=4) == pytest.approx(1.0, abs=1e-4)
+    # invariant to the metric's and the MOS's units
+    assert logistic_plcc(100 * x + 7, 5 * y - 2) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_logistic_plcc_falls_back_to_pearson_with_warning():
+    x, y = [1.0, 2.0, 3.0], [1.0, 2.0, 4.0]  # too few points for any logistic
+    with pytest.warns(RuntimeWarning, match="plain Pearson"):
+        value = logistic_plcc(x, y)
+    assert value == pytest.approx(plcc(x, y))
+
+
+def test_undefined_correlations_are_nan():
+    assert np.isnan(srcc([1, 1, 1], [1, 2, 3]))
+    assert np.isnan(krcc([1], [2]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # constant input must not warn, just be NaN
+        assert np.isnan(logistic_plcc([2, 2, 2, 2, 2, 2], [1, 2, 3, 4, 5, 6]))
+
+
+def test_quality_direction_flips_lower_better():
+    s = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(quality_direction(s, True), -s)
+    np.testing.assert_allclose(quality_direction(s, "False"), s)
+    np.testing.assert_allclose(quality_direction(s, np.array([True, False, True])), [-0.1, 0.5, -0.9])
+
+
+def grouped_data(n_ref, per_ref=4, seed=0, noise=1.0):
+    rng = np.random.default_rng(seed)
+    ref = np.repeat(np.arange(n_ref), per_ref)
+    mos = rng.normal(size=ref.size)
+    return pd.DataFrame({"reference": ref, "mos": mos,
+                         "score": mos + rng.normal(scale=noise, size=ref.size)})
+
+
+def test_bootstrap_ci_contains_estimate_and_narrows():
+    small, large = grouped_data(15), grouped_data(240)
+    widths = []
+    for d in (small, large):
+        est = srcc(d["score"], d["mos"])
+        lo, hi = bootstrap_correlation(d, "srcc", groups="reference", n_boot=300, seed=1)
+        assert lo <= est <= hi
+        widths.append(hi - lo)
+    assert widths[1] < 0.5 * widths[0]
+
+
+def test_bootstrap_is_deterministic_given_seed():
+    d = grouped_data(20)
+    a = bootstrap_correlation(d, "srcc", n_boot=100, seed=7)
+    assert a == bootstrap_correlation(d, "srcc", n_boot=100, seed=7)
+    assert a != bootstrap_correlation(d, "srcc", n_boot=100, seed=8)
+
+
+def test_bootstrap_resamples_groups_not_rows():
+    # every reference has 10 identical rows: resampling whole references keeps
+    # each drawn reference's rows together (counts are multiples of 10) ...
+    base = grouped_data(12, per_ref=1, seed=3)
+    d = base.loc[base.index.repeat(10)].reset_index(drop=True)
+    intact = lambda s: float((s.groupby("reference").size() % 10 == 0).all())
+    lo, hi = bootstrap_correlation(d, intact, groups="reference", n_boot=50, seed=0)
+    assert lo == hi == 1.0
+    lo, hi = bootstrap_correlation(d, intact, groups=None, n_boot=50, seed=0)
+    assert lo == hi == 0.0
+    # ... and the CI reflects 12 independent units, not 120 rows
+    g = bootstrap_correlation(d, "srcc", groups="reference", n_boot=300, seed=0)
+    r = bootstrap_correlation(d, "srcc", groups=None, n_boot=300, seed=0)
+    collapsed = bootstrap_correlation(base, "srcc", groups=None, n_boot=300, seed=0)
+    assert (g[1] - g[0]) > 2 * (r[1] - r[0])
+    assert (g[1] - g[0]) == pytest.approx(collapsed[1] - collapsed[0], rel=0.35)
+
+
+def test_correlation_table_quality_direction_and_columns():
+    rng = np.random.default_rng(0)
+    rows = []
+    for r in range(10):
+        for lv in range(5):
+            mos = lv + rng.normal(scale=0.3)
+            for metric, lower, score in (("good_up", False, mos), ("good_down", True, -mos),
+                                         ("noise", False, rng.normal())):
+                rows.append({"dataset": "toy", "metric": metric, "reference": f"r{r}",
+                             "distorted": f"r{r}_{lv}", "score": score, "lower_better": lower,
+                             "mos": mos})
+    scores = pd.DataFrame(rows)
+    info = {"good_up": {"family": "classical", "backbone": "none", "init": "none"}}
+    t = correlation_table(scores, n_boot=100, seed=0, metric_info=info)
+    assert list(t.columns) == CORRELATION_COLUMNS
+    t = t.set_index("metric")
+    assert t.loc["good_up", "srcc"] == pytest.approx(1.0)
+    assert t.loc["good_down", "srcc"] == pytest.approx(1.0)  # negated -> positive
+    assert t.loc["good_down", "plcc"] == pytest.approx(1.0, abs=1e-6)
+    assert abs(t.loc["noise", "srcc"]) < 0.5
+    assert (t["n"] == 50).all()
+    assert t.loc["good_up", "family"] == "classical"
+    assert (t["srcc_ci_low"] <= t["srcc"]).all() and (t["srcc"] <= t["srcc_ci_high"]).all()
+
+
+def test_normalize_evaluations_flips_lower_better():
+    ev = pd.DataFrame({
+        "evaluator": ["psnr"] * 3 + ["lpips"] * 3 + ["flat"] * 2,
+        "score": [20.0, 25.0, 30.0, 0.1, 0.2, 0.3, 5.0, 5.0],
+        "lower_better": [False] * 3 + [True] * 3 + [False] * 2,
+    })
+    out = normalize_evaluations(ev)
+    assert "quality" in out and "quality" not in ev
+    psnr = out.loc[out.evaluator == "psnr", "quality"].to_numpy()
+    lpips = out.loc[out.evaluator == "lpips", "quality"].to_numpy()
+    assert psnr.mean() == pytest.approx(0.0) and psnr.std() == pytest.approx(1.0)
+    assert np.all(np.diff(psnr) > 0)
+    assert np.all(np.diff(lpips) < 0)  # higher LPIPS = worse = lower quality
+    np.testing.assert_allclose(lpips, -psnr, atol=1e-12)
+    np.testing.assert_allclose(out.loc[out.evaluator == "flat", "quality"], 0.0, atol=0)

@@ -1,0 +1,51 @@
+# Assessment stage: every fidelity metric scored on every IQA set; correlations.
+
+ASSESS_SCORES = [
+    f"{RES}/assess/scores/{dataset}/{metric}.csv"
+    for dataset in CFG["assess"]["datasets"]
+    for metric in CFG["assess"]["metrics"]
+]
+
+
+# Score one metric on one IQA set, image by image.
+rule assess_score:
+    input:
+        labels=lambda w: iqa_labels(w.dataset),
+        code=code(*CODE_IO, *CODE_METRICS, "assess", "data.images", "data.iqa_sets"),
+    output:
+        f"{RES}/assess/scores/{{dataset}}/{{metric}}.csv",
+    params:
+        metric=lambda w: dumps(metric_spec(CFG, w.metric)),
+        kind=lambda w: iqa_set(w.dataset)["kind"],
+        root=lambda w: iqa_set(w.dataset)["root"],
+        batch_size=CFG["assess"]["batch_size"],
+        device=CFG["device"],
+    log:
+        f"{RES}/logs/assess/{{dataset}}/{{metric}}.log",
+    threads: 1
+    shell:
+        "{PY} -m asym.assess score --metric-spec {params.metric:q} --dataset {wildcards.dataset} "
+        "--kind {params.kind} --root {params.root} --batch-size {params.batch_size} "
+        "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+
+
+# SRCC/KRCC/PLCC of every metric on every set, with bootstrap CIs over references.
+rule assess_correlate:
+    input:
+        scores=ASSESS_SCORES,
+        code=code(*CODE_IO, "assess", "stats"),
+    output:
+        f"{RES}/assess/correlations.csv",
+    params:
+        info=dumps({
+            m: {"family": CFG["metrics"][m]["kind"], "backbone": CFG["metrics"][m].get("backbone", ""),
+                "init": CFG["metrics"][m].get("init", "")}
+            for m in CFG["assess"]["metrics"]
+        }),
+        n_boot=CFG["assess"]["n_boot"],
+        seed=CFG["assess"]["seed"],
+    log:
+        f"{RES}/logs/assess/correlate.log",
+    shell:
+        "{PY} -m asym.assess correlate --scores {input.scores} --metric-info {params.info:q} "
+        "--n-boot {params.n_boot} --seed {params.seed} --out {output} > {log} 2>&1"

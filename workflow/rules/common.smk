@@ -1,0 +1,39 @@
+# Shared by every rule file: the validated config, the run table, paths, code inputs.
+import sys
+
+from asym.config import dumps, evaluator_panel, load_config, metric_spec, run_by_name, runs, train_spec, validate
+
+CFG = validate(config, source="the workflow config")
+RES = CFG["results"]
+REPORT = CFG["report"]
+DATA = CFG["data"]["root"]
+RUNS = {run.name: run for run in runs(CFG)}
+# Jobs run with the interpreter that runs Snakemake (the project's .venv).
+PY = sys.executable
+
+
+def code(*modules):
+    """The package files a rule runs, as inputs: editing one reruns exactly its rules."""
+    return [str(REPO / "asym" / f"{m.replace('.', '/')}.py") for m in modules]
+
+
+CODE_IO = ("io", "config")
+CODE_METRICS = ("fidelity", "nets.backbones")
+CODE_TRAIN = (*CODE_IO, *CODE_METRICS, "train_sr", "checkpoint", "adversarial", "data.images",
+              "nets.generators", "nets.swinir", "nets.discriminators")
+
+
+def iqa_set(name):
+    return CFG["data"]["iqa_sets"][name]
+
+
+def iqa_labels(name):
+    """The file that lists an IQA set's images and labels (its reader's entry point)."""
+    root, kind = iqa_set(name)["root"], iqa_set(name)["kind"]
+    return f"{root}/scores.csv" if kind == "synthetic" else root
+
+
+onstart:
+    if not Path(DATA).exists():
+        print(f"\nPrepared data not found at {DATA}. Build it first with `dvc repro` "
+              "(or `make demo`, which does both).\n", file=sys.stderr)
