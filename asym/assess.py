@@ -1,21 +1,13 @@
-"""Assessment stage: score fidelity metrics on IQA sets and correlate with quality labels.
+"""Assessment stage, first half: score one fidelity metric on one IQA set, image by image.
 
-Score one metric on one IQA set, image by image:
-
-    python -m asym.assess score --metric-spec '{"name": "ssim", "kind": "pyiqa", "group": "ssim"}' \
+    python -m asym.assess --metric-spec '{"name": "ssim", "kind": "pyiqa", "group": "ssim"}' \
         --dataset synthetic --kind synthetic --root data/demo/iqa/synthetic \
         --out results/assess/scores/synthetic/ssim.csv
 
-Correlate every score file with the labels (SRCC, KRCC, logistic PLCC, bootstrap CIs
-over reference images):
-
-    python -m asym.assess correlate --scores results/assess/scores/*/*.csv \
-        --metric-info '<json {metric: {family, backbone, init}}>' --n-boot 1000 --seed 0 \
-        --out results/assess/correlations.csv
-
-Score rows: ``dataset, metric, reference, distorted, score, lower_better, mos``; paths
-are relative to the set's root, so result files do not depend on where data lives.
-One metric instance scores the whole set in batches (no model rebuilt per image).
+Rows: ``dataset, metric, reference, distorted, score, lower_better, mos``; paths are
+relative to the set's root, so result files do not depend on where data live. One
+metric instance scores the whole set in batches (no model rebuilt per image). The
+correlations are :mod:`asym.correlate`'s job.
 """
 
 from __future__ import annotations
@@ -51,42 +43,20 @@ def score_set(metric_spec: dict, dataset: str, kind: str, root: Path, batch_size
     }, columns=SCORE_COLUMNS)
 
 
-def _score_cmd(args) -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Assessment stage: score a metric on an IQA set.")
+    parser.add_argument("--metric-spec", required=True, help="metric spec as JSON (with its name)")
+    parser.add_argument("--dataset", required=True, help="data set name as in the config")
+    parser.add_argument("--kind", required=True, help="reader, e.g. synthetic")
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     table = score_set(json.loads(args.metric_spec), args.dataset, args.kind, args.root, args.batch_size, args.device)
     write_csv(table, args.out)
-
-
-def _correlate_cmd(args) -> None:
-    from asym.stats import correlation_table
-
-    scores = pd.concat([pd.read_csv(p) for p in args.scores], ignore_index=True)
-    table = correlation_table(scores, n_boot=args.n_boot, seed=args.seed, metric_info=json.loads(args.metric_info))
-    write_csv(table, args.out)
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Assessment stage: score metrics on IQA sets; correlate.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("score", help="score one metric on one IQA set")
-    s.add_argument("--metric-spec", required=True, help="metric spec as JSON (with its name)")
-    s.add_argument("--dataset", required=True, help="data set name as in the config")
-    s.add_argument("--kind", required=True, help="reader, e.g. synthetic")
-    s.add_argument("--root", required=True, type=Path)
-    s.add_argument("--out", required=True, type=Path)
-    s.add_argument("--batch-size", type=int, default=8)
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--threads", type=int, default=1)
-    s.set_defaults(func=_score_cmd)
-    c = sub.add_parser("correlate", help="correlations of all score files with the labels")
-    c.add_argument("--scores", required=True, nargs="+", type=Path)
-    c.add_argument("--metric-info", required=True, help="JSON {metric: {family, backbone, init}}")
-    c.add_argument("--n-boot", type=int, default=1000)
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--out", required=True, type=Path)
-    c.set_defaults(func=_correlate_cmd)
-    args = parser.parse_args(argv)
-    args.func(args)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Command (as run by the workflow)::
 
     python -m asym.claims \\
-        --assess-scores results/assess/scores/*.csv \\
+        --assess-scores results/assess/scores/*/*.csv \\
         --evaluation results/optimize/evaluation.csv \\
         --scale demo --n-boot 1000 --n-perm 2000 --seed 0 --threshold 0.5 \\
         --out results/analysis/claims.csv --ranks-out results/analysis/ranks.csv
@@ -48,16 +48,16 @@ RANK_COLUMNS = ["metric", "adversarial", "assessment_srcc", "optimization_qualit
 CLAIM_IDS = ["C1", "C2", "C3", "C4", "C5"]
 
 #: Each claim as the paper states it (abstract of arXiv 2509.20878).
-CLAIM_SENTENCES = {
-    "C1": "Fidelity metrics that excel in IQA are not necessarily effective for "
-          "perceptual optimization.",
-    "C2": "This misalignment emerges more distinctly under adversarial training.",
-    "C3": "Discriminators effectively suppress artifacts during optimization.",
-    "C4": "The discriminators' learned representations offer only limited benefits "
-          "when reused as backbone initializations for IQA models.",
-    "C5": "Discriminator design plays a decisive role in shaping optimization, with "
-          "patch-level and convolutional architectures providing more faithful detail "
-          "reconstruction than vanilla or Transformer-based alternatives.",
+CLAIM_SENTENCES = {  # numbering as in ../shared/PAPER.md ("Claims to test")
+    "C1": "Fidelity metrics that rank higher in IQA do not necessarily give better results "
+          "when used as the optimization loss.",
+    "C2": "This misalignment is stronger when an adversarial loss is added.",
+    "C3": "Discriminators suppress artifacts during optimization, but their learned weights, "
+          "reused to initialize an IQA model's backbone, help little: ImageNet initialization "
+          "is best, discriminator initialization only moderately better than random.",
+    "C4": "Discriminator design matters: patch-level and convolutional discriminators give more "
+          "faithful detail than image-level or Transformer-based ones, which are also less stable.",
+    "C5": "Convolutional IQA backbones beat Transformer ones on synthetic distortions.",
 }
 
 #: Fewer metrics than this cannot support any statement about rankings.

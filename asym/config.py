@@ -79,6 +79,9 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
         if setting["name"] in seen:
             problems.append(f"optimize.adversarial.{i}.name: {setting['name']!r} is used twice")
         seen.add(setting["name"])
+        for loss in setting.get("losses", []):
+            if loss not in cfg["optimize"]["losses"]:
+                problems.append(f"optimize.adversarial.{i}.losses: {loss!r} is not in optimize.losses")
         disc = setting.get("discriminator")
         if disc is not None and disc not in cfg["optimize"]["discriminators"]:
             problems.append(
@@ -138,6 +141,8 @@ def runs(cfg: dict) -> list[Run]:
     out = []
     for fidelity in cfg["optimize"]["losses"]:
         for setting in cfg["optimize"]["adversarial"]:
+            if fidelity not in setting.get("losses", [fidelity]):
+                continue  # a sweep restricted to some losses (e.g. the GAN-weight sweep)
             for seed in cfg["optimize"]["seeds"]:
                 adversarial = "discriminator" in setting
                 out.append(

@@ -61,13 +61,13 @@ VERDICT_STYLE = {
 }
 
 VERDICT_RULES = [
-    ("C1", "Kendall tau between assessment rank (SRCC, mean over IQA sets) and optimization "
-           "rank (no GAN). supported if the 95 % CI upper bound < threshold (agreement "
-           "demonstrably below strong alignment); not_supported if the CI lower bound >= "
-           "threshold; otherwise inconclusive; always inconclusive with fewer than 4 metrics."),
-    ("C2", "delta = tau with GAN - tau without GAN. supported if the CI upper bound < 0; "
-           "not_supported if the CI lower bound > 0; otherwise inconclusive; always "
-           "inconclusive with fewer than 4 metrics."),
+    ("C1", ("Kendall tau between assessment rank (SRCC, mean over IQA sets) and optimization "
+            "rank (no GAN). supported if the 95 % CI upper bound < threshold (agreement "
+            "demonstrably below strong alignment); not_supported if the CI lower bound >= "
+            "threshold; otherwise inconclusive; always inconclusive with fewer than 4 metrics.")),
+    ("C2", ("delta = tau with GAN - tau without GAN. supported if the CI upper bound < 0; "
+            "not_supported if the CI lower bound > 0; otherwise inconclusive; always "
+            "inconclusive with fewer than 4 metrics.")),
     ("C3-C5", "Their stages have not been run at this scale: reported as inconclusive."),
 ]
 
@@ -261,8 +261,8 @@ def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now
         optimization_section(evaluation, ranks),
         f"<h2>Figures</h2>{figs}",
         config_section(config_file),
-        f"<footer>Generated {esc(now.strftime('%Y-%m-%d %H:%M:%S %Z'))} by asym "
-        f"{esc(asym.__version__)} (Python {esc(platform.python_version())}).</footer>",
+        (f"<footer>Generated {esc(now.strftime('%Y-%m-%d %H:%M:%S %Z'))} by asym "
+         f"{esc(asym.__version__)} (Python {esc(platform.python_version())}).</footer>"),
         "</body></html>",
     ]
     return "\n".join(parts)

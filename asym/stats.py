@@ -19,24 +19,24 @@ from __future__ import annotations
 
 import warnings
 import zlib
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
 __all__ = [
-    "srcc",
-    "krcc",
-    "plcc",
-    "logistic_plcc",
+    "CORRELATION_COLUMNS",
     "as_bool",
-    "quality_direction",
     "bootstrap_correlation",
     "correlation_table",
+    "krcc",
+    "logistic_plcc",
     "normalize_evaluations",
+    "plcc",
+    "quality_direction",
+    "srcc",
     "stable_seed",
-    "CORRELATION_COLUMNS",
 ]
 
 #: Column order of ``results/assess/correlations.csv``.

@@ -8,8 +8,14 @@ import pytest
 from scipy import stats as sps
 
 from asym import claims
-from asym.claims import (CLAIM_COLUMNS, claim_c1, claim_c2, claims_table,
-                         kendall_tau_b, rank_table)
+from asym.claims import (
+    CLAIM_COLUMNS,
+    claim_c1,
+    claim_c2,
+    claims_table,
+    kendall_tau_b,
+    rank_table,
+)
 
 METRICS = ["m0", "m1", "m2", "m3", "m4", "m5"]
 
@@ -70,7 +76,7 @@ def assess():
 ALIGNED = [5.0, 4.0, 3.0, 2.0, 1.0, 0.0]       # same order as assessment SRCC
 REVERSED = ALIGNED[::-1]
 SCRAMBLED = [3.0, 0.0, 5.0, 1.0, 4.0, 2.0]    # tau = -1/15 with the assessment order
-FAST = dict(n_boot=150, n_perm=2000, seed=0)
+FAST = {"n_boot": 150, "n_perm": 2000, "seed": 0}
 
 
 def test_kendall_tau_b_matches_scipy():

@@ -104,3 +104,15 @@ def test_paper_style_override_validates(tmp_path, demo):
     path.write_text(yaml.safe_dump(demo))
     cfg = load_config(path, overrides={"optimize": {"steps": 7}})
     assert cfg["optimize"]["steps"] == 7
+
+
+def test_adversarial_setting_can_be_restricted_to_some_losses(demo):
+    cfg = copy.deepcopy(demo)
+    cfg["optimize"]["adversarial"].append({"name": "sweep-w1", "discriminator": "patchgan", "gan_weight": 1.0,
+                                           "objective": "hinge", "losses": ["l1"]})
+    validate(cfg)
+    sweep = [r for r in runs(cfg) if r.setting == "sweep-w1"]
+    assert {r.fidelity for r in sweep} == {"l1"} and len(sweep) == len(cfg["optimize"]["seeds"])
+    cfg["optimize"]["adversarial"][-1]["losses"] = ["psnr"]  # defined metric, but not a loss
+    with pytest.raises(ConfigError, match="psnr"):
+        validate(cfg)

@@ -6,8 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asym.stats import (CORRELATION_COLUMNS, bootstrap_correlation, correlation_table, krcc,
-                        logistic_plcc, normalize_evaluations, plcc, quality_direction, srcc)
+from asym.stats import (
+    CORRELATION_COLUMNS,
+    bootstrap_correlation,
+    correlation_table,
+    krcc,
+    logistic_plcc,
+    normalize_evaluations,
+    plcc,
+    quality_direction,
+    srcc,
+)
 
 
 @pytest.mark.parametrize("fn", [srcc, krcc, logistic_plcc])

@@ -18,14 +18,13 @@ import argparse
 import math
 import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from asym.figures import style
 from asym.io import InputError
-
-import matplotlib.pyplot as plt  # noqa: E402  (style sets the backend first)
-from matplotlib.patches import Patch  # noqa: E402
 
 MAX_COLS = 3
 
@@ -69,7 +68,7 @@ def make_figure(corr: pd.DataFrame):
         ax.set_title(f"{ds} (n = {n} images)")
         ax.set_xlim(lo - 0.02, 1.0)
         ax.axvline(0, color="0.3", lw=0.6)
-        ax.set_xlabel("SRCC with MOS")
+        ax.set_xlabel("SRCC with quality labels (MOS)")
         ax.grid(axis="y", visible=False)
     for ax in list(axes.flat)[len(datasets):]:
         ax.set_visible(False)

@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from asym.figures import style
 from asym.io import InputError
-
-import matplotlib.pyplot as plt  # noqa: E402  (style sets the backend first)
 
 
 def quality_ci(evaluation: pd.DataFrame, n_boot: int = 1000, seed: int = 0,

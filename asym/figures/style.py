@@ -20,10 +20,10 @@ import matplotlib
 # machines without a display (CI, cluster nodes)
 matplotlib.use("Agg", force=True)
 
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import seaborn as sns
 
-from asym.io import atomic_path  # noqa: E402
+from asym.io import atomic_path
 
 #: Widths of a two-column paper, inches.
 COLUMN_WIDTH = 3.3

@@ -21,15 +21,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
 
 from asym.figures import style
 from asym.io import InputError
-
-import matplotlib.pyplot as plt  # noqa: E402  (style sets the backend first)
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 
 def parse_run_name(name: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@
 # Snapshot of the validated config the results were made with (shown in the report).
 rule config_snapshot:
     input:
-        code=code("io", "config"),
+        code=code("config"),
     output:
         f"{RES}/config.yaml",
     params:
@@ -21,7 +21,7 @@ rule claims:
     input:
         scores=ASSESS_SCORES,
         evaluation=f"{RES}/optimize/evaluation.csv",
-        code=code("io", "stats", "claims"),
+        code=code("claims"),
     output:
         claims=f"{RES}/analysis/claims.csv",
         ranks=f"{RES}/analysis/ranks.csv",

@@ -11,7 +11,7 @@ ASSESS_SCORES = [
 rule assess_score:
     input:
         labels=lambda w: iqa_labels(w.dataset),
-        code=code(*CODE_IO, *CODE_METRICS, "assess", "data.images", "data.iqa_sets"),
+        code=code("assess"),
     output:
         f"{RES}/assess/scores/{{dataset}}/{{metric}}.csv",
     params:
@@ -24,7 +24,7 @@ rule assess_score:
         f"{RES}/logs/assess/{{dataset}}/{{metric}}.log",
     threads: 1
     shell:
-        "{PY} -m asym.assess score --metric-spec {params.metric:q} --dataset {wildcards.dataset} "
+        "{PY} -m asym.assess --metric-spec {params.metric:q} --dataset {wildcards.dataset} "
         "--kind {params.kind} --root {params.root} --batch-size {params.batch_size} "
         "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
@@ -33,7 +33,7 @@ rule assess_score:
 rule assess_correlate:
     input:
         scores=ASSESS_SCORES,
-        code=code(*CODE_IO, "assess", "stats"),
+        code=code("correlate"),
     output:
         f"{RES}/assess/correlations.csv",
     params:
@@ -47,5 +47,5 @@ rule assess_correlate:
     log:
         f"{RES}/logs/assess/correlate.log",
     shell:
-        "{PY} -m asym.assess correlate --scores {input.scores} --metric-info {params.info:q} "
+        "{PY} -m asym.correlate --scores {input.scores} --metric-info {params.info:q} "
         "--n-boot {params.n_boot} --seed {params.seed} --out {output} > {log} 2>&1"

@@ -1,6 +1,7 @@
 # Shared by every rule file: the validated config, the run table, paths, code inputs.
 import sys
 
+from asym.codedeps import module_files
 from asym.config import dumps, evaluator_panel, load_config, metric_spec, run_by_name, runs, train_spec, validate
 
 CFG = validate(config, source="the workflow config")
@@ -13,14 +14,9 @@ PY = sys.executable
 
 
 def code(*modules):
-    """The package files a rule runs, as inputs: editing one reruns exactly its rules."""
-    return [str(REPO / "asym" / f"{m.replace('.', '/')}.py") for m in modules]
-
-
-CODE_IO = ("io", "config")
-CODE_METRICS = ("fidelity", "nets.backbones")
-CODE_TRAIN = (*CODE_IO, *CODE_METRICS, "train_sr", "checkpoint", "adversarial", "data.images",
-              "nets.generators", "nets.swinir", "nets.discriminators")
+    """The package files the given modules run (their asym imports included), as inputs:
+    editing one reruns exactly the rules that execute it."""
+    return module_files(*modules)
 
 
 def iqa_set(name):

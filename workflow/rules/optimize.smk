@@ -9,7 +9,7 @@ wildcard_constraints:
 rule train_sr:
     input:
         data=f"{DATA}/splits.csv",
-        code=code(*CODE_TRAIN),
+        code=code("train_sr"),
     output:
         generator=f"{RES}/optimize/runs/{{run}}/generator.pt",
         log=f"{RES}/optimize/runs/{{run}}/train_log.csv",
@@ -32,7 +32,7 @@ rule evaluate_run:
     input:
         generator=rules.train_sr.output.generator,
         data=f"{DATA}/splits.csv",
-        code=code(*CODE_TRAIN, "evaluate"),
+        code=code("evaluate"),
     output:
         scores=f"{RES}/optimize/evaluation/{{run}}.csv",
         sr=directory(f"{RES}/optimize/runs/{{run}}/sr"),
@@ -56,7 +56,7 @@ rule evaluate_run:
 rule evaluation_table:
     input:
         scores=expand(f"{RES}/optimize/evaluation/{{run}}.csv", run=RUNS),
-        code=code("io", "tables"),
+        code=code("tables"),
     output:
         f"{RES}/optimize/evaluation.csv",
     log:

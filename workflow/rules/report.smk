@@ -1,6 +1,5 @@
 # Report stage: one rule per figure (each reads result CSVs only), then the HTML report.
 
-FIGURE_CODE = ("io", "figures.style")
 TRAIN_LOGS = expand(f"{RES}/optimize/runs/{{run}}/train_log.csv", run=RUNS)
 FIGURES = [f"{REPORT}/figures/{name}.png" for name in ("assessment", "asymmetry", "training")]
 
@@ -9,7 +8,7 @@ FIGURES = [f"{REPORT}/figures/{name}.png" for name in ("assessment", "asymmetry"
 rule figure_assessment:
     input:
         correlations=f"{RES}/assess/correlations.csv",
-        code=code(*FIGURE_CODE, "figures.assessment"),
+        code=code("figures.assessment"),
     output:
         report(f"{REPORT}/figures/assessment.png", caption="../report/assessment.rst", category="Assessment"),
         f"{REPORT}/figures/assessment.pdf",
@@ -24,7 +23,7 @@ rule figure_asymmetry:
     input:
         ranks=f"{RES}/analysis/ranks.csv",
         evaluation=f"{RES}/optimize/evaluation.csv",
-        code=code(*FIGURE_CODE, "figures.asymmetry", "stats"),
+        code=code("figures.asymmetry"),
     output:
         report(f"{REPORT}/figures/asymmetry.png", caption="../report/asymmetry.rst", category="Claims"),
         f"{REPORT}/figures/asymmetry.pdf",
@@ -39,7 +38,7 @@ rule figure_asymmetry:
 rule figure_training:
     input:
         logs=TRAIN_LOGS,
-        code=code(*FIGURE_CODE, "figures.training"),
+        code=code("figures.training"),
     output:
         report(f"{REPORT}/figures/training.png", caption="../report/training.rst", category="Optimization"),
         f"{REPORT}/figures/training.pdf",
@@ -58,7 +57,7 @@ rule report_html:
         evaluation=f"{RES}/optimize/evaluation.csv",
         config=f"{RES}/config.yaml",
         figures=FIGURES,
-        code=code("io", "report"),
+        code=code("report"),
     output:
         f"{REPORT}/report.html",
     params:

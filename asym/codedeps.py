@@ -1,0 +1,63 @@
+"""Which package files a module runs: itself plus every ``asym`` module it imports, transitively.
+
+    from asym.codedeps import module_files
+    module_files("asym.train_sr")   # [".../asym/train_sr.py", ".../asym/checkpoint.py", ...]
+
+The workflow lists these files as a rule's inputs, so editing a module reruns exactly
+the rules that execute it (a figure module: that figure and the report; never
+training). Imports are read from the source with :mod:`ast`, nothing is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+
+PACKAGE = "asym"
+ROOT = Path(__file__).resolve().parent
+
+
+def _file(module: str) -> Path | None:
+    parts = module.split(".")[1:]
+    if not parts:
+        return ROOT / "__init__.py"
+    rel = Path(*parts)
+    for candidate in (ROOT / rel.with_suffix(".py"), ROOT / rel / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=None)
+def _direct_imports(module: str) -> tuple[str, ...]:
+    path = _file(module)
+    if path is None:
+        return ()
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == PACKAGE)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == PACKAGE:
+                found.add(node.module)
+                # "from asym.figures import style" imports the submodule asym.figures.style
+                found.update(f"{node.module}.{a.name}" for a in node.names if _file(f"{node.module}.{a.name}"))
+    return tuple(sorted(m for m in found if _file(m)))
+
+
+def module_files(*modules: str) -> list[str]:
+    """Absolute paths of ``modules`` and of every package module they import."""
+    seen, stack = set(), [m if m.startswith(PACKAGE + ".") else f"{PACKAGE}.{m}" for m in modules]
+    while stack:
+        module = stack.pop()
+        if module in seen:
+            continue
+        if _file(module) is None:
+            raise ValueError(f"no module {module} in {ROOT}")
+        seen.add(module)
+        stack.extend(_direct_imports(module))
+    # Package __init__ files hold only docstrings and the version string: editing them
+    # should not retrain anything, so they are not listed.
+    files = (_file(m) for m in seen)
+    return sorted(str(f) for f in files if f.name != "__init__.py")
