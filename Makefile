@@ -13,20 +13,21 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 .PHONY: demo test data setup clean-results
 
 demo: data
-	$(VENV)/bin/snakemake --profile workflow/profiles/local --cores $(CORES)
+	snakemake --profile workflow/profiles/local --cores $(CORES)
 	@echo "Report: report/build/report.html   Claims: results/analysis/claims.csv"
 
 test: $(SETUP)
-	$(PY) -m pytest -q
+	python -m pytest -q
 
 # Raw photographs: from the DVC remote when one is configured, else copied from the
 # installed packages (same bytes, same hashes as data.dvc records); then `dvc repro`
 # prepares the demo set.
 data: $(SETUP)
-	@$(VENV)/bin/dvc pull -q data.dvc 2>/dev/null || { \
-	  $(PY) -m asym.data.collect --out data/raw && $(VENV)/bin/dvc commit -f -q data.dvc; }
+	@if [ -n "$$(dvc remote list)" ] && dvc pull data.dvc; then :; else \
+	  echo "data/raw: copying the reference photographs from the installed packages"; \
+	  python -m asym.data.collect --out data/raw && dvc commit -f -q data.dvc; fi
 	@git diff --quiet -- data.dvc 2>/dev/null || echo "note: data/raw differs from the photographs data.dvc records (other package versions?)"
-	$(VENV)/bin/dvc repro
+	dvc repro
 
 setup: $(SETUP)
 

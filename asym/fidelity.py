@@ -21,6 +21,9 @@ circular with; see :func:`asym.config.evaluator_panel`).
 
 from __future__ import annotations
 
+import json
+import re
+
 import torch
 from torch import nn
 
@@ -98,12 +101,26 @@ class PyiqaMetric(Metric):
 class DistsStyle(Metric):
     """DISTS over any backbone: 1 - sum_k sum_i (alpha_ki * texture_ki + beta_ki * structure_ki).
 
-    alpha and beta are stored unnormalised and non-negative (a fitted file may be
-    loaded with :meth:`load_weights`); they are divided by their joint sum at use, so
-    the weights always sum to one. Uniform weights are the default until fitted.
+    alpha and beta are stored unnormalised and non-negative; they are divided by their
+    joint sum at use, so the weights always sum to one. Uniform weights are the default
+    until fitted. Weights come from, in the spec:
+
+    - ``fitted: <path>``: an artefact written by ``python -m asym.fit_metric`` (its
+      backbone settings must equal this spec's), or an official DISTS weights file
+      (a dict with ``alpha`` and ``beta`` of 1475 entries each, e.g. shape (1, 1475, 1, 1);
+      vgg16 only; VGG weights then come from ``init``/``weights`` as usual).
+    - :meth:`load_weights` (alpha, beta) or :meth:`load_dists` (a DISTS state dict,
+      optionally with VGG weights) from code.
+
+    Both images go through the backbone in one concatenated forward pass (one larger
+    batch is cheaper than two on CPU and GPU); statistics use centred features, which
+    is the same formula as DISTS's ``E[xy] - E[x]E[y]`` with less rounding error.
     """
 
     lower_better = True
+    FITTED_FORMAT = "asym-dists-fitted/1"
+    # Spec keys that define the feature network; a fitted artefact must agree on them.
+    BACKBONE_KEYS = ("backbone", "init", "init_seed", "weights")
 
     def __init__(self, spec: dict):
         super().__init__(spec)
@@ -114,6 +131,55 @@ class DistsStyle(Metric):
         n = sum(self.backbone.channels)
         self.register_buffer("alpha", torch.full((n,), 1.0))
         self.register_buffer("beta", torch.full((n,), 1.0))
+        self.fitted = spec.get("fitted")
+        if self.fitted:
+            self.load_fitted(self.fitted, spec)
+
+    @classmethod
+    def backbone_settings(cls, spec: dict) -> dict:
+        """The spec's backbone-defining keys with their defaults filled in."""
+        defaults = {"init": "random", "init_seed": 0, "weights": None}
+        out = {k: spec.get(k, defaults.get(k)) for k in cls.BACKBONE_KEYS}
+        if out["init"] == "random":
+            out["weights"] = None  # ignored for random weights
+        else:
+            out["init_seed"] = None  # ignored for pre-trained weights
+        return out
+
+    @classmethod
+    def read_fitted(cls, path, spec: dict | None = None) -> dict:
+        """Read a fitted-weights file (``weights_only``); a missing file names the command that makes it."""
+        from pathlib import Path
+
+        from asym.nets.backbones import WeightsMissingError
+
+        path = Path(path)
+        if not path.is_file():
+            base = {k: v for k, v in (spec or {}).items() if k != "fitted"}
+            raise WeightsMissingError(
+                f"fitted DISTS-style weights not found: {path}. Make them with\n"
+                f"  python -m asym.fit_metric --metric-spec '{json.dumps(base, sort_keys=True)}' "
+                f"--dataset-kind <kind> --root <iqa set root> --out {path}\n"
+                "(see `python -m asym.fit_metric --help`), or drop `fitted:` to use uniform weights."
+            )
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+    def load_fitted(self, path, spec: dict) -> None:
+        """Load alpha/beta from ``path`` (an asym.fit_metric artefact or an official DISTS weights file)."""
+        content = self.read_fitted(path, spec)
+        if not isinstance(content, dict) or "alpha" not in content or "beta" not in content:
+            raise ValueError(f"{path}: expected a dict with 'alpha' and 'beta' (an asym.fit_metric artefact "
+                             "or a DISTS weights file)")
+        if content.get("format") == self.FITTED_FORMAT:
+            ours, theirs = self.backbone_settings(spec), self.backbone_settings(content["metric_spec"])
+            if ours != theirs:
+                raise ValueError(f"{path} was fitted for backbone settings {theirs}, but metric "
+                                 f"{spec.get('name')!r} has {ours}; refit with python -m asym.fit_metric")
+            self.load_weights(content["alpha"].reshape(-1).float(), content["beta"].reshape(-1).float())
+        elif "format" in content:
+            raise ValueError(f"{path}: unknown format {content['format']!r} (expected {self.FITTED_FORMAT!r})")
+        else:
+            self.load_dists(content)
 
     def load_weights(self, alpha: torch.Tensor, beta: torch.Tensor) -> None:
         if alpha.shape != self.alpha.shape or beta.shape != self.beta.shape:
@@ -123,24 +189,50 @@ class DistsStyle(Metric):
         self.alpha.copy_(alpha)
         self.beta.copy_(beta)
 
+    def load_dists(self, dists_state: dict, vgg16_state: dict | None = None) -> None:
+        """Load DISTS weights: ``alpha``/``beta`` (any shape with 1475 entries, e.g. (1, 1475, 1, 1))
+        and the VGG-16 convolutions.
+
+        ``dists_state`` is an official DISTS weights file (alpha and beta only) or a whole
+        DISTS network state dict (pyiqa's ``DISTS`` or the official ``DISTS_pt``: conv keys
+        ``stage<k>.<i>.weight`` where ``i`` is the torchvision ``vgg16().features`` index).
+        ``vgg16_state`` is a torchvision ``vgg16`` state dict (``features.<i>.weight``).
+        Convolutions found in either replace the backbone's; alpha/beta are required.
+        """
+        if not hasattr(self.backbone, "load_torchvision_state"):
+            raise ValueError(f"load_dists needs the vgg16 backbone, this metric uses {type(self.backbone).__name__}")
+        convs = dict(vgg16_state or {})
+        for key, value in dists_state.items():
+            match = re.fullmatch(r"stage\d\.(\d+)\.(weight|bias)", key)  # L2 pooling buffers are "filter"
+            if match:
+                convs[f"features.{match[1]}.{match[2]}"] = value
+        if convs:
+            self.backbone.load_torchvision_state(convs)
+        self.load_weights(dists_state["alpha"].reshape(-1).float(), dists_state["beta"].reshape(-1).float())
+
     def stage_terms(self, pred: torch.Tensor, ref: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Texture and structure similarity per image and channel, stages concatenated: (B, N) each."""
-        fx, fy = self.backbone(pred), self.backbone(ref)
+        b = pred.shape[0]
+        feats = self.backbone(torch.cat([pred, ref.to(pred.dtype)]))  # one pass for both images
         textures, structures = [], []
-        for x, y in zip(fx, fy):
+        for f in feats:
+            x, y = f[:b], f[b:]
             mx, my = x.mean((2, 3), keepdim=True), y.mean((2, 3), keepdim=True)
-            vx = ((x - mx) ** 2).mean((2, 3))
-            vy = ((y - my) ** 2).mean((2, 3))
-            cov = (x * y).mean((2, 3)) - (mx * my).flatten(2).squeeze(2)
+            xc, yc = x - mx, y - my
+            vx, vy = xc.square().mean((2, 3)), yc.square().mean((2, 3))
+            cov = (xc * yc).mean((2, 3))
             mx, my = mx.flatten(1), my.flatten(1)
-            textures.append((2 * mx * my + DISTS_C1) / (mx**2 + my**2 + DISTS_C1))
+            textures.append((2 * mx * my + DISTS_C1) / (mx.square() + my.square() + DISTS_C1))
             structures.append((2 * cov + DISTS_C2) / (vx + vy + DISTS_C2))
         return torch.cat(textures, 1), torch.cat(structures, 1)
 
-    def _score(self, pred, ref):
-        texture, structure = self.stage_terms(pred, ref)
+    def combine(self, texture: torch.Tensor, structure: torch.Tensor) -> torch.Tensor:
+        """Distance from precomputed terms (B, N): 1 - (texture @ alpha + structure @ beta) / sum."""
         total = self.alpha.sum() + self.beta.sum()
         return 1 - (texture @ (self.alpha / total) + structure @ (self.beta / total))
+
+    def _score(self, pred, ref):
+        return self.combine(*self.stage_terms(pred, ref))
 
 
 KINDS = {"l1": PixelMetric, "mse": PixelMetric, "pyiqa": PyiqaMetric, "dists_style": DistsStyle}

@@ -8,13 +8,20 @@ Command::
         --ranks results/analysis/ranks.csv \\
         --figures report/build/figures/assessment.png report/build/figures/asymmetry.png \\
                   report/build/figures/training.png \\
+        [--transfer results/transfer/correlations.csv] \\
+        [--mixedlm results/analysis/c2_mixedlm.csv] \\
+        [--pairwise results/analysis/c4_pairwise.csv] \\
         --scale demo --config-file results/config.yaml --out report/build/report.html
 
 Sections: scale statement, claims with verdicts next to the paper's sentences,
-assessment correlations, optimization scores, the rank tables, figures with
-captions, the config used, and when/with which version the page was made. All
-text goes through :func:`html.escape`; figures are inlined as base64 PNG, so the
-single HTML file can be mailed or archived on its own.
+assessment correlations, optimization quality per loss without/with GAN and raw
+scores per evaluator, the rank tables, C2's mixed model and C4's pairwise tests
+(when given), transfer results (when given), figures with captions, the config
+used, and when/with which version the page was made. The tables come from
+:mod:`asym.summaries`, which also feeds the LaTeX report (:mod:`asym.latex`), so
+both show the same numbers. All text goes through :func:`html.escape`; figures
+are inlined as base64 PNG, so the single HTML file can be mailed or archived on
+its own.
 """
 
 from __future__ import annotations
@@ -32,55 +39,22 @@ import numpy as np
 import pandas as pd
 
 import asym
-from asym.claims import CLAIM_SENTENCES
+from asym import summaries
 from asym.io import InputError, write_text
-from asym.stats import as_bool
+from asym.summaries import CAPTIONS, SCALE_TEXT, VERDICT_RULES
+
+#: Table builders shared with the LaTeX report (kept under their old names here).
+fmt = summaries.fmt
+optimization_table = summaries.evaluator_table
 
 PAPER = ("The Unanticipated Asymmetry Between Perceptual Optimization and Assessment "
          "(arXiv 2509.20878)")
 
-SCALE_TEXT = {
-    "demo": (
-        "Demo scale: CPU only, random-initialized backbones (metric names ending in \"-R\"), "
-        "a tiny SwinIR trained for a few hundred steps, and few images. The labels of the "
-        "synthetic IQA set are distortion levels, a proxy for human quality scores, not "
-        "human opinions. The numbers illustrate that the pipeline runs end to end; they are "
-        "NOT the paper's results and the verdicts below say nothing about the paper's claims."
-    ),
-    "paper": (
-        "Paper scale: the full protocol (public IQA datasets with human mean opinion scores, "
-        "pretrained backbones, full-size SwinIR generators trained for the full schedule, "
-        "several seeds). Verdicts below are this reproduction's test of the paper's claims."
-    ),
-}
-
 VERDICT_STYLE = {
     "supported": "verdict-supported",
     "not_supported": "verdict-not-supported",
+    "not supported": "verdict-not-supported",
     "inconclusive": "verdict-inconclusive",
-}
-
-VERDICT_RULES = [
-    ("C1", ("Kendall tau between assessment rank (SRCC, mean over IQA sets) and optimization "
-            "rank (no GAN). supported if the 95 % CI upper bound < threshold (agreement "
-            "demonstrably below strong alignment); not_supported if the CI lower bound >= "
-            "threshold; otherwise inconclusive; always inconclusive with fewer than 4 metrics.")),
-    ("C2", ("delta = tau with GAN - tau without GAN. supported if the CI upper bound < 0; "
-            "not_supported if the CI lower bound > 0; otherwise inconclusive; always "
-            "inconclusive with fewer than 4 metrics.")),
-    ("C3-C5", "Their stages have not been run at this scale: reported as inconclusive."),
-]
-
-CAPTIONS = {
-    "assessment": "Assessment ranking: SRCC of each fidelity metric with the quality labels of "
-                  "each IQA set (quality direction, higher is better) with 95 % bootstrap CIs "
-                  "that resample reference images.",
-    "asymmetry": "The asymmetry (C1, C2): assessment SRCC (x) against the quality of the SR "
-                 "generators trained with that metric as loss (y: evaluator scores z-normalized "
-                 "per evaluator, higher is better, 95 % bootstrap CI over seed x test-image "
-                 "cells), without and with the adversarial loss.",
-    "training": "Training curves: fidelity loss (relative to its first logged value) and, for "
-                "runs with GAN, discriminator loss against the step.",
 }
 
 CSS = """
@@ -112,25 +86,6 @@ footer { margin-top: 3em; font-size: 0.8em; color: #666; }
 # --------------------------------------------------------------------------- #
 def esc(value) -> str:
     return html.escape(str(value), quote=True)
-
-
-def fmt(value, digits: int = 3) -> str:
-    """Number for display: fixed digits, '–' for missing."""
-    if value is None:
-        return "–"
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(v):
-        return "–"
-    if v != 0 and abs(v) < 10 ** -digits:
-        return f"{v:.1e}"
-    return f"{v:.{digits}f}"
 
 
 def _is_number(value) -> bool:
@@ -166,12 +121,7 @@ def scale_section(scale: str) -> str:
 
 
 def claims_section(claims: pd.DataFrame) -> str:
-    t = claims.copy()
-    t["paper's claim"] = t["claim"].map(CLAIM_SENTENCES).fillna("")
-    t["95% CI"] = [f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(t["ci_low"], t["ci_high"])]
-    cols = ["claim", "paper's claim", "verdict", "statistic", "estimate", "95% CI",
-            "p_value", "n", "scale", "note"]
-    t = t[cols]
+    t = summaries.claims_display(claims, details=True)
 
     def klass(col, val):
         if col == "verdict":
@@ -182,54 +132,70 @@ def claims_section(claims: pd.DataFrame) -> str:
 
     rules = "".join(f"<li><b>{esc(c)}</b>: {esc(r)}</li>" for c, r in VERDICT_RULES)
     return (f"<h2>Claims</h2>{table_html(t, klass)}"
-            f'<p class="note">Verdict rules (95 % CIs from a joint bootstrap of test images '
-            f"and IQA reference images; p-values from one-sided permutation tests):</p>"
+            f'<p class="note">Verdict rules (95 % CIs from bootstraps of the resampling units '
+            f"named in each row; p-values from one-sided permutation tests):</p>"
             f'<ul class="note">{rules}</ul>')
 
 
 def assessment_section(corr: pd.DataFrame) -> str:
-    t = corr.copy()
-    if {"srcc_ci_low", "srcc_ci_high"} <= set(t.columns):
-        t.insert(t.columns.get_loc("srcc") + 1, "SRCC 95% CI",
-                 [f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(t["srcc_ci_low"], t["srcc_ci_high"])])
-        t = t.drop(columns=["srcc_ci_low", "srcc_ci_high"])
-    if "srcc" in t:
-        t = t.sort_values(["dataset", "srcc"], ascending=[True, False], kind="stable")
     return ("<h2>Assessment: correlation with quality labels</h2>"
             '<p class="note">Correlations in the quality direction (scores of lower-is-better '
             "metrics negated), so a good metric is positive. PLCC after a monotonic 5-parameter "
             "logistic mapping; CI resamples reference images. n = distorted images.</p>"
-            + table_html(t))
-
-
-def optimization_table(evaluation: pd.DataFrame) -> pd.DataFrame:
-    """Mean raw score per (fidelity, adversarial setting) x evaluator, with seed counts."""
-    ev = evaluation.copy()
-    ev["adversarial"] = as_bool(ev["adversarial"].to_numpy())
-    keys = ["fidelity", "adversarial", "discriminator", "gan_weight"]
-    keys = [k for k in keys if k in ev.columns]
-    arrows = {e: ("↓" if as_bool(g["lower_better"].iloc[0]) else "↑")
-              for e, g in ev.groupby("evaluator")}
-    wide = ev.pivot_table(index=keys, columns="evaluator", values="score", aggfunc="mean")
-    wide.columns = [f"{c} {arrows[c]}" for c in wide.columns]
-    seeds = ev.groupby(keys)["seed"].nunique().rename("seeds")
-    out = pd.concat([seeds, wide], axis=1).reset_index()
-    return out.sort_values(["adversarial", "fidelity"], kind="stable")
+            + table_html(summaries.assessment_display(corr)))
 
 
 def optimization_section(evaluation: pd.DataFrame, ranks: pd.DataFrame) -> str:
-    t = optimization_table(evaluation)
-    r = ranks.copy()
-    return ("<h2>Optimization: evaluator scores of the trained generators</h2>"
-            '<p class="note">Mean raw score over seeds and test images per training loss and '
-            "adversarial setting (↑ higher is better, ↓ lower is better); seeds = number of "
-            "training seeds. A dash marks an evaluator that did not score those runs (a run is "
-            "not evaluated by its own training loss's metric group, to avoid circularity).</p>"
-            + table_html(t)
+    quality = summaries.optimization_display(summaries.quality_ci(evaluation))
+    return ("<h2>Optimization: quality of the trained generators</h2>"
+            '<p class="note">Mean normalized evaluator quality (each evaluator z-scored over all '
+            "runs, sign flipped where lower is better, then averaged over evaluators; higher is "
+            "better) per training loss, without and with the adversarial loss (all GAN settings "
+            "pooled), with 95 % bootstrap CIs over seed x test-image cells.</p>"
+            + table_html(quality)
+            + '<p class="note">Mean raw score per evaluator over seeds and test images per '
+            "training loss and adversarial setting (↑ higher is better, ↓ lower is better); seeds "
+            "= number of training seeds. A dash marks an evaluator that did not score those runs "
+            "(a run is not evaluated by its own training loss's metric group, to avoid "
+            "circularity).</p>"
+            + table_html(summaries.evaluator_display(evaluation))
             + "<h2>Rankings used for C1 and C2</h2>"
             '<p class="note">assessment_srcc: mean SRCC over IQA sets; optimization_quality: mean '
             "z-normalized evaluator score (higher is better); rank 1 = best.</p>"
-            + table_html(r))
+            + table_html(ranks))
+
+
+def mixedlm_section(mixed: pd.DataFrame | None) -> str:
+    if mixed is None:
+        return ""
+    notes = "".join(f"<li>{esc(t)}: {esc(n)}</li>" for t, n in zip(mixed["term"], mixed["note"])
+                    if isinstance(n, str) and n)
+    return ("<h2>C2, second view: linear mixed model</h2>"
+            '<p class="note">quality ~ assessment_srcc * adversarial, random intercept per test '
+            "image (REML, Wald tests); one observation per loss x GAN flag x seed x test image. "
+            "A negative assessment_srcc:adversarial means optimization quality follows assessment "
+            "SRCC less with the adversarial loss.</p>"
+            + table_html(summaries.mixedlm_display(mixed))
+            + (f'<ul class="note">{notes}</ul>' if notes else ""))
+
+
+def pairwise_section(pairwise: pd.DataFrame | None) -> str:
+    if pairwise is None:
+        return ""
+    return ("<h2>C4: pairwise discriminator comparisons</h2>"
+            '<p class="note">Mean quality difference over matched loss x GAN weight x seed x '
+            "image cells, two-sided sign-flip permutation p, Holm-corrected over all pairs.</p>"
+            + table_html(summaries.pairwise_display(pairwise)))
+
+
+def transfer_section(transfer: pd.DataFrame | None) -> str:
+    if transfer is None:
+        return ("<h2>Transfer (C3, C5)</h2>"
+                '<p class="note">The transfer stage has not been run at this scale.</p>')
+    return ("<h2>Transfer (C3, C5)</h2>"
+            '<p class="note">SRCC [95 % CI] of IQA models per backbone and initialization '
+            "(means over seeds) on each IQA set.</p>"
+            + table_html(summaries.transfer_display(transfer)))
 
 
 def figure_html(path: Path) -> str:
@@ -246,7 +212,8 @@ def config_section(config_file: Path | None) -> str:
             f"<pre>{esc(config_file.read_text(encoding='utf-8', errors='replace'))}</pre>")
 
 
-def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now=None) -> str:
+def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now=None,
+               transfer=None, mixed=None, pairwise=None) -> str:
     now = now or _dt.datetime.now(_dt.timezone.utc)
     figs = "".join(figure_html(Path(f)) for f in figures) or '<p class="note">(no figures)</p>'
     parts = [
@@ -259,6 +226,9 @@ def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now
         claims_section(claims),
         assessment_section(corr),
         optimization_section(evaluation, ranks),
+        mixedlm_section(mixed),
+        pairwise_section(pairwise),
+        transfer_section(transfer),
         f"<h2>Figures</h2>{figs}",
         config_section(config_file),
         (f"<footer>Generated {esc(now.strftime('%Y-%m-%d %H:%M:%S %Z'))} by asym "
@@ -284,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--correlations", required=True)
     p.add_argument("--evaluation", required=True)
     p.add_argument("--ranks", required=True)
+    p.add_argument("--transfer", default=None, help="results/transfer/correlations.csv (optional)")
+    p.add_argument("--mixedlm", default=None, help="results/analysis/c2_mixedlm.csv (optional)")
+    p.add_argument("--pairwise", default=None, help="results/analysis/c4_pairwise.csv (optional)")
     p.add_argument("--figures", nargs="*", default=[], help="PNG files to embed")
     p.add_argument("--scale", choices=sorted(SCALE_TEXT), required=True)
     p.add_argument("--config-file", default=None, help="YAML config shown verbatim")
@@ -295,6 +268,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         tables = [_read_csv(p) for p in (args.claims, args.correlations, args.evaluation, args.ranks)]
+        extra = {k: _read_csv(v) if v else None for k, v in
+                 (("transfer", args.transfer), ("mixed", args.mixedlm), ("pairwise", args.pairwise))}
         figures = [Path(f) for f in args.figures]
         for f in figures:
             if not f.is_file():
@@ -305,7 +280,7 @@ def main(argv=None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    page = build_html(*tables, figures, args.scale, config)
+    page = build_html(*tables, figures, args.scale, config, **extra)
     # pure-ASCII file (arrows, dashes as character references): the bytes written
     # then do not depend on the machine's locale encoding
     page = page.encode("ascii", "xmlcharrefreplace").decode("ascii")

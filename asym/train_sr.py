@@ -38,7 +38,7 @@ import torch
 from tqdm import tqdm
 
 from asym import checkpoint
-from asym.adversarial import accuracy, discriminator_loss, generator_loss
+from asym.adversarial import accuracy, discriminator_loss, generator_loss, needs_real_logits
 from asym.data.images import bicubic_downsample, load_folder, random_crop, to_tensor
 from asym.fidelity import build_metric
 from asym.io import write_csv
@@ -151,7 +151,9 @@ def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
         loss_gan = torch.zeros((), device=device)
         if disc is not None:
             disc.requires_grad_(False)
-            loss_gan = generator_loss(disc(sr), run["objective"])
+            # Relativistic objectives compare fakes with reals in the generator loss too.
+            real_g = disc(hr).detach() if needs_real_logits(run["objective"]) else None
+            loss_gan = generator_loss(disc(sr), run["objective"], real_logits=real_g)
         loss_total = loss_fid + run["gan_weight"] * loss_gan
         opt_g.zero_grad(set_to_none=True)
         loss_total.backward()

@@ -68,7 +68,7 @@ def test_demo_report_contents(inputs, tmp_path):
         assert f"<td>{claim}</td>" in page
     assert "data:image/png;base64," + base64.b64encode(TINY_PNG).decode() in page
     assert 'class="verdict-supported"' in page and 'class="verdict-inconclusive"' in page
-    assert "excel in IQA" in page and "adversarial training" in page  # the paper's sentences
+    assert "rank higher in IQA" in page and "adversarial loss is added" in page  # the paper's sentences
     # text is escaped, not interpreted as markup
     assert "a &lt;b&gt;note&lt;/b&gt;" in page and "<b>note</b>" not in page
     assert "# &lt;cfg&gt;" in page and "<pre>" in page

@@ -143,3 +143,33 @@ def test_normalize_evaluations_flips_lower_better():
     assert np.all(np.diff(lpips) < 0)  # higher LPIPS = worse = lower quality
     np.testing.assert_allclose(lpips, -psnr, atol=1e-12)
     np.testing.assert_allclose(out.loc[out.evaluator == "flat", "quality"], 0.0, atol=0)
+
+
+# --------------------------------------------------------------------------- #
+# Paired differences
+# --------------------------------------------------------------------------- #
+def test_sign_flip_exact_small_sample():
+    from asym.stats import sign_flip_p
+
+    # all 3 positive: only the identity (and nothing else) reaches the observed mean
+    assert sign_flip_p([1.0, 2.0, 3.0], n_perm=100) == pytest.approx(1 / 8)
+    assert sign_flip_p([1.0, 2.0, 3.0], n_perm=100, alternative="less") == pytest.approx(1.0)
+    assert sign_flip_p([1.0, 2.0, 3.0], n_perm=100, alternative="two-sided") == pytest.approx(2 / 8)
+    assert np.isnan(sign_flip_p([np.nan]))
+    with pytest.raises(ValueError):
+        sign_flip_p([1.0], alternative="bigger")
+
+
+def test_paired_mean_test_planted_effect_vs_none():
+    from asym.stats import paired_mean_test
+
+    rng = np.random.default_rng(0)
+    effect = paired_mean_test(0.5 + rng.normal(scale=0.2, size=40), n_boot=500, n_perm=500, seed=1)
+    assert effect["n"] == 40 and effect["ci_low"] > 0.35 and effect["ci_high"] < 0.65
+    assert effect["p_value"] == pytest.approx(1 / 501)  # Monte-Carlo branch, +1 correction
+    null = paired_mean_test(rng.normal(scale=0.2, size=40), n_boot=500, n_perm=500, seed=1)
+    assert null["ci_low"] < 0 < null["ci_high"] and null["p_value"] > 0.05
+    empty = paired_mean_test([np.nan, np.inf])
+    assert empty["n"] == 0 and np.isnan(empty["estimate"])
+    again = paired_mean_test(0.5 + np.arange(5.0), n_boot=100, seed=3)
+    assert again == paired_mean_test(0.5 + np.arange(5.0), n_boot=100, seed=3)

@@ -25,31 +25,7 @@ import pandas as pd
 
 from asym.figures import style
 from asym.io import InputError
-
-
-def quality_ci(evaluation: pd.DataFrame, n_boot: int = 1000, seed: int = 0,
-               ci: float = 0.95) -> pd.DataFrame:
-    """Mean and percentile-bootstrap CI of cell quality per (fidelity, adversarial).
-
-    Cells are (seed, test image) pairs (see :func:`asym.claims.cell_quality`);
-    they are the resampling unit here.
-    """
-    from asym.claims import cell_quality  # numpy/pandas only, no torch
-
-    cells = cell_quality(evaluation)
-    rng = np.random.default_rng(seed)
-    a = (1 - ci) / 2
-    rows = []
-    for (fid, adv), part in cells.groupby(["fidelity", "adversarial"], sort=True):
-        q = part["quality"].to_numpy(dtype=float)
-        q = q[np.isfinite(q)]
-        if q.size == 0:
-            continue
-        boot = q[rng.integers(0, q.size, size=(n_boot, q.size))].mean(axis=1)
-        lo, hi = np.quantile(boot, [a, 1 - a])
-        rows.append({"metric": fid, "adversarial": bool(adv), "mean": q.mean(),
-                     "ci_low": lo, "ci_high": hi, "n_cells": q.size})
-    return pd.DataFrame(rows, columns=["metric", "adversarial", "mean", "ci_low", "ci_high", "n_cells"])
+from asym.summaries import quality_ci  # the same CIs as the report's optimization table
 
 
 # candidate label offsets (points) around a marker: close ones first, then a

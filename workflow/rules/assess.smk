@@ -22,6 +22,8 @@ rule assess_score:
         device=CFG["device"],
     log:
         f"{RES}/logs/assess/{{dataset}}/{{metric}}.log",
+    benchmark:
+        f"{RES}/benchmarks/assess/{{dataset}}/{{metric}}.tsv"
     threads: 1
     shell:
         "{PY} -m asym.assess --metric-spec {params.metric:q} --dataset {wildcards.dataset} "

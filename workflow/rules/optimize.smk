@@ -19,6 +19,8 @@ rule train_sr:
         out_dir=lambda w: f"{RES}/optimize/runs/{w.run}",
     log:
         f"{RES}/logs/optimize/train/{{run}}.log",
+    benchmark:
+        f"{RES}/benchmarks/optimize/train/{{run}}.tsv"
     threads: CFG["optimize"]["threads"]
     resources:
         runtime=60,
@@ -44,6 +46,8 @@ rule evaluate_run:
         device=CFG["device"],
     log:
         f"{RES}/logs/optimize/evaluate/{{run}}.log",
+    benchmark:
+        f"{RES}/benchmarks/optimize/evaluate/{{run}}.tsv"
     threads: 1
     shell:
         "{PY} -m asym.evaluate --generator {input.generator} --panel {params.panel:q} "
