@@ -4,7 +4,7 @@
 #   snakemake --profile workflow/profiles/slurm --configfile workflow/config/paper.yaml
 #
 # Data are prepared by DVC (`dvc repro`) beforehand; this workflow never downloads.
-# Stages: assess -> optimize -> analyze -> report (one rule file each, plus common).
+# Stages: assess -> optimize -> transfer -> analyze -> report (one rule file each, plus common).
 from pathlib import Path
 
 REPO = Path(workflow.basedir)
@@ -16,12 +16,15 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/assess.smk"
 include: "workflow/rules/optimize.smk"
+include: "workflow/rules/transfer.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/report.smk"
 
 
-# Everything the study produces: the claims table and the report.
+# Everything the study produces: the claims table and the report (PDF where LaTeX exists).
 rule all:
     input:
         f"{RES}/analysis/claims.csv",
         f"{REPORT}/report.html",
+        f"{REPORT}/tex",
+        [f"{REPORT}/report.pdf"] if LATEX else [],

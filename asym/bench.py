@@ -9,12 +9,14 @@ weights and the same random alpha/beta (pyiqa's network is built without its dow
 are timed batch by batch in alternating order after one warm-up batch each, so drift
 of the machine (turbo, caches) hits both alike. It prints images per second for each
 (an image is one distorted/reference pair), their ratio ours / pyiqa (> 1: ours is
-faster) and the largest score difference, as ``key: value`` lines.
+faster) and the largest score difference, as ``key: value`` lines. Rates use the
+median batch time, so a burst of load from other processes distorts them little.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -93,7 +95,7 @@ def bench_assess(batch_size: int = 8, size: int = 256, n_batches: int = 5, threa
         with torch.no_grad():
             return theirs(pred, ref).reshape(-1).float()
 
-    seconds = {"ours": 0.0, "pyiqa": 0.0}
+    seconds = {"ours": [], "pyiqa": []}
     max_diff = 0.0
     for i, (pred, ref) in enumerate(batches):
         order = (("ours", run_ours), ("pyiqa", run_theirs))
@@ -104,10 +106,11 @@ def bench_assess(batch_size: int = 8, size: int = 256, n_batches: int = 5, threa
             out[name] = fn(pred, ref)
             sync()
             if i > 0:  # batch 0 warms up both (allocator, kernels, lazy init)
-                seconds[name] += time.perf_counter() - start
+                seconds[name].append(time.perf_counter() - start)
         max_diff = max(max_diff, float((out["ours"] - out["pyiqa"]).abs().max()))
-    n_images = n_batches * batch_size
-    ours_rate, theirs_rate = n_images / seconds["ours"], n_images / seconds["pyiqa"]
+    # The median batch time: robust to other processes stealing the CPU for a while.
+    ours_rate = batch_size / statistics.median(seconds["ours"])
+    theirs_rate = batch_size / statistics.median(seconds["pyiqa"])
     return {
         "batch_size": batch_size, "size": size, "n_batches": n_batches, "threads": threads, "device": device,
         "torch": torch.__version__,

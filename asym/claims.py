@@ -49,8 +49,13 @@ import pandas as pd
 from scipy import stats as sps
 
 from asym.io import InputError, write_csv
-from asym.stats import (as_bool, normalize_evaluations, paired_mean_test, quality_direction,
-                        stable_seed)
+from asym.stats import (
+    as_bool,
+    normalize_evaluations,
+    paired_mean_test,
+    quality_direction,
+    stable_seed,
+)
 
 CLAIM_COLUMNS = ["claim", "statistic", "estimate", "ci_low", "ci_high",
                  "p_value", "n", "verdict", "scale", "note"]
@@ -493,7 +498,7 @@ def c2_mixedlm(assess_scores, evaluation) -> pd.DataFrame:
     single row for the key term with NaNs and a note saying why.
     """
     assess, optim = _as_frames(assess_scores, evaluation)
-    ai, oi, names = _common(assess, optim, (False, True))
+    ai, _, names = _common(assess, optim, (False, True))
     a_srcc = dict(zip(names, assess.srcc()[ai]))
     records = []
     for flag in (False, True):
@@ -962,18 +967,21 @@ def claim_not_run(claim: str) -> dict:
 def claims_table(assess_scores, evaluation, n_boot: int = 1000, n_perm: int = 2000,
                  seed: int = 0, threshold: float = 0.5, scale: str = "demo",
                  transfer: pd.DataFrame | None = None,
-                 train_logs: pd.DataFrame | None = None) -> pd.DataFrame:
+                 train_logs: pd.DataFrame | None = None,
+                 ranking_evaluation: pd.DataFrame | None = None) -> pd.DataFrame:
     """All five claim rows with exactly the columns :data:`CLAIM_COLUMNS`.
 
     ``evaluation`` must be the DataFrame (C4 needs the discriminator of each
     row); ``transfer`` (results/transfer/correlations.csv) feeds C3 and C5,
     ``train_logs`` (:func:`read_train_logs`) the stability part of C4. A claim
     whose input is missing stays ``inconclusive`` with note
-    "stage not run at this scale".
+    "stage not run at this scale". ``ranking_evaluation`` (default: ``evaluation``)
+    is what C1 and C2 rank, e.g. :func:`main_setting_rows` of it, so that a design
+    or weight sweep run for one loss only does not tilt that loss's GAN quality.
     """
     if isinstance(evaluation, _Optimization):
         raise TypeError("claims_table needs the evaluation DataFrame (C4 reads discriminators)")
-    assess, optim = _as_frames(assess_scores, evaluation)
+    assess, optim = _as_frames(assess_scores, evaluation if ranking_evaluation is None else ranking_evaluation)
     rows = [
         claim_c1(assess, optim, n_boot, n_perm, seed, threshold),
         claim_c2(assess, optim, n_boot, n_perm, seed),
@@ -984,6 +992,28 @@ def claims_table(assess_scores, evaluation, n_boot: int = 1000, n_perm: int = 20
     for r in rows:
         r["scale"] = scale
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def main_setting_rows(evaluation: pd.DataFrame, setting: str | None) -> pd.DataFrame:
+    """Rows without GAN plus those of one adversarial setting ``"<discriminator>:<gan_weight>"``.
+
+    C1 and C2 compare losses; every loss must then be trained with the same GAN
+    setting. Sweeps over designs or weights for some losses only are left out here
+    (C4 and the sweep figure use them). ``None`` keeps every row.
+    """
+    if not setting:
+        return evaluation
+    disc, _, weight = setting.partition(":")
+    try:
+        weight = float(weight)
+    except ValueError:
+        raise InputError(f"GAN setting {setting!r} must look like 'patchgan:0.05'") from None
+    adversarial = as_bool(evaluation["adversarial"].to_numpy())
+    keep = ~adversarial | ((evaluation["discriminator"].astype(str) == disc).to_numpy()
+                           & np.isclose(evaluation["gan_weight"].astype(float).to_numpy(), weight))
+    if not keep[adversarial].any():
+        raise InputError(f"no adversarial rows with discriminator {disc!r} and gan_weight {weight} in the evaluation")
+    return evaluation.loc[keep].reset_index(drop=True)
 
 
 def rank_table(assess_scores, evaluation) -> pd.DataFrame:
@@ -1028,6 +1058,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="results/transfer/correlations.csv (C3, C5); without it they stay inconclusive")
     p.add_argument("--train-logs", nargs="*", default=None,
                    help="results/optimize/runs/<run>/train_log.csv files (stability part of C4)")
+    p.add_argument("--gan-setting", default=None,
+                   help="'<discriminator>:<gan_weight>' that C1/C2 rank as 'with GAN' (default: all GAN rows pooled)")
     p.add_argument("--scale", choices=["demo", "paper"], required=True)
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--n-perm", type=int, default=2000)
@@ -1051,14 +1083,15 @@ def main(argv=None) -> int:
         evaluation = _read_csv(args.evaluation)
         transfer = _read_csv(args.transfer) if args.transfer else None
         logs = read_train_logs(args.train_logs) if args.train_logs else None
-        a, o = _prepare_assessment(assess), _prepare_optimization(evaluation)
+        ranking = main_setting_rows(evaluation, args.gan_setting)
+        a, o = _prepare_assessment(assess), _prepare_optimization(ranking)
         if transfer is not None:
             _check_transfer(transfer)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     table = claims_table(a, evaluation, args.n_boot, args.n_perm, args.seed, args.threshold,
-                         args.scale, transfer=transfer, train_logs=logs)
+                         args.scale, transfer=transfer, train_logs=logs, ranking_evaluation=ranking)
     ranks = rank_table(a, o)
     ranks_out = args.ranks_out or str(Path(args.out).with_name("ranks.csv"))
     write_csv(table, args.out)

@@ -18,20 +18,20 @@ PACKAGE = "asym"
 ROOT = Path(__file__).resolve().parent
 
 
-def _file(module: str) -> Path | None:
+def _file(module: str, root: Path = ROOT) -> Path | None:
     parts = module.split(".")[1:]
     if not parts:
-        return ROOT / "__init__.py"
+        return root / "__init__.py"
     rel = Path(*parts)
-    for candidate in (ROOT / rel.with_suffix(".py"), ROOT / rel / "__init__.py"):
+    for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
         if candidate.is_file():
             return candidate
     return None
 
 
 @lru_cache(maxsize=None)
-def _direct_imports(module: str) -> tuple[str, ...]:
-    path = _file(module)
+def _direct_imports(module: str, root: Path = ROOT) -> tuple[str, ...]:
+    path = _file(module, root)
     if path is None:
         return ()
     found = set()
@@ -42,22 +42,28 @@ def _direct_imports(module: str) -> tuple[str, ...]:
             if node.module.split(".")[0] == PACKAGE:
                 found.add(node.module)
                 # "from asym.figures import style" imports the submodule asym.figures.style
-                found.update(f"{node.module}.{a.name}" for a in node.names if _file(f"{node.module}.{a.name}"))
-    return tuple(sorted(m for m in found if _file(m)))
+                found.update(f"{node.module}.{a.name}" for a in node.names
+                             if _file(f"{node.module}.{a.name}", root))
+    return tuple(sorted(m for m in found if _file(m, root)))
 
 
-def module_files(*modules: str) -> list[str]:
-    """Absolute paths of ``modules`` and of every package module they import."""
+def module_files(*modules: str, root: str | Path | None = None) -> list[str]:
+    """Absolute paths of ``modules`` and of every package module they import.
+
+    ``root`` is the package folder to read (default: this installed package); the
+    workflow passes the ``asym/`` beside its Snakefile.
+    """
+    root = ROOT if root is None else Path(root).resolve()
     seen, stack = set(), [m if m.startswith(PACKAGE + ".") else f"{PACKAGE}.{m}" for m in modules]
     while stack:
         module = stack.pop()
         if module in seen:
             continue
-        if _file(module) is None:
-            raise ValueError(f"no module {module} in {ROOT}")
+        if _file(module, root) is None:
+            raise ValueError(f"no module {module} in {root}")
         seen.add(module)
-        stack.extend(_direct_imports(module))
+        stack.extend(_direct_imports(module, root))
     # Package __init__ files hold only docstrings and the version string: editing them
     # should not retrain anything, so they are not listed.
-    files = (_file(m) for m in seen)
+    files = (_file(m, root) for m in seen)
     return sorted(str(f) for f in files if f.name != "__init__.py")

@@ -74,6 +74,14 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
             problems.append(f"metrics.{name}: kind dists_style needs 'backbone'")
         if spec.get("init") == "imagenet" and "weights" not in spec:
             problems.append(f"metrics.{name}: init imagenet needs 'weights' (path to the pinned file)")
+    problems += _transfer_problems(cfg)
+    main = cfg["analysis"].get("main_gan_setting")
+    if main is not None:
+        setting = next((a for a in cfg["optimize"]["adversarial"] if a["name"] == main), None)
+        if setting is None or "discriminator" not in setting:
+            problems.append(f"analysis.main_gan_setting: {main!r} is not an adversarial setting of optimize.adversarial")
+        elif set(setting.get("losses", cfg["optimize"]["losses"])) != set(cfg["optimize"]["losses"]):
+            problems.append(f"analysis.main_gan_setting: {main!r} must be trained with every loss (no 'losses' subset)")
     seen = set()
     for i, setting in enumerate(cfg["optimize"]["adversarial"]):
         if setting["name"] in seen:
@@ -88,6 +96,66 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
                 f"optimize.adversarial.{i}.discriminator: {disc!r} is not defined under optimize.discriminators"
             )
     return problems
+
+
+def _transfer_problems(cfg: dict) -> list[str]:
+    transfer = cfg.get("transfer")
+    if not transfer:
+        return []
+    problems = []
+    run_names = {r.name: r for r in runs(cfg)}
+    for name in transfer["datasets"]:
+        if name not in cfg["data"]["iqa_sets"]:
+            problems.append(f"transfer.datasets: {name!r} is not defined under data.iqa_sets")
+    for name, spec in transfer["backbones"].items():
+        where = f"transfer.backbones.{name}"
+        if ("discriminator" in spec) == ("backbone" in spec):
+            problems.append(f"{where}: give exactly one of 'discriminator' (a design) or 'backbone' (a named one)")
+            continue
+        if "discriminator" in spec:
+            if spec["discriminator"] not in cfg["optimize"]["discriminators"]:
+                problems.append(f"{where}.discriminator: {spec['discriminator']!r} is not under optimize.discriminators")
+            if "imagenet" in spec["inits"]:
+                problems.append(f"{where}.inits: a discriminator trunk has no ImageNet weights")
+            if "discriminator" in spec["inits"]:
+                run = run_names.get(spec.get("run", ""))
+                if run is None:
+                    problems.append(f"{where}.run: init 'discriminator' needs 'run', a GAN run of this config")
+                elif run.discriminator != spec["discriminator"]:
+                    problems.append(f"{where}.run: {run.name} trained a {run.discriminator!r} discriminator, "
+                                    f"not {spec['discriminator']!r}")
+        else:
+            if "discriminator" in spec["inits"]:
+                problems.append(f"{where}.inits: init 'discriminator' needs a 'discriminator' design")
+            if "imagenet" in spec["inits"] and "weights" not in spec:
+                problems.append(f"{where}: init imagenet needs 'weights' (path to the pinned file)")
+    return problems
+
+
+def transfer_jobs(cfg: dict) -> list[str]:
+    """Names ``<backbone>__<init>__<dataset>__s<seed>`` of every transfer job (none without a transfer section)."""
+    t = cfg.get("transfer")
+    if not t:
+        return []
+    return [f"{b}__{init}__{d}__s{seed}" for b, spec in t["backbones"].items() for init in spec["inits"]
+            for d in t["datasets"] for seed in t["split_seeds"]]
+
+
+def transfer_spec(cfg: dict, job: str) -> dict:
+    """Everything one transfer job needs, as a JSON-serializable dict (see asym.train_iqa)."""
+    backbone, init, dataset, seed = job.rsplit("__", 3)
+    t = cfg["transfer"]
+    source = copy.deepcopy(t["backbones"][backbone])
+    source.pop("inits")
+    source.pop("run", None)
+    if "discriminator" in source:
+        args = copy.deepcopy(cfg["optimize"]["discriminators"][source["discriminator"]])
+        args.pop("name")
+        source["args"] = args
+    keys = ("test_fraction", "mode", "steps", "batch_size", "crop", "lr", "backbone_lr_scale", "stages", "hidden",
+            "n_boot")
+    return {"name": backbone, "init": init, "dataset": dataset, "split_seed": int(seed[1:]), "backbone": source,
+            **{k: t[k] for k in keys}}
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> dict:
@@ -193,6 +261,15 @@ def evaluator_panel(cfg: dict, run: Run) -> dict[str, dict]:
         for name in cfg["evaluate"]["evaluators"]
         if name != run.fidelity and cfg["metrics"][name]["group"] != own_group
     }
+
+
+def main_gan_setting(cfg: dict) -> str | None:
+    """``"<discriminator>:<gan_weight>"`` of analysis.main_gan_setting, or None (pool all GAN runs)."""
+    name = cfg["analysis"].get("main_gan_setting")
+    if name is None:
+        return None
+    setting = next(a for a in cfg["optimize"]["adversarial"] if a["name"] == name)
+    return f"{setting['discriminator']}:{setting['gan_weight']}"
 
 
 def metric_spec(cfg: dict, name: str) -> dict:

@@ -1,6 +1,6 @@
 """Super-resolve the test images with one trained generator and score them.
 
-    python -m asym.evaluate --generator results/optimize/runs/RUN/generator.pt \
+    python -m asym.evaluate --generator results/optimize/runs/RUN/final.pt \
         --panel '<json: {evaluator: spec}>' --test-dir data/demo/sr/test --dataset demo-test \
         --sr-dir results/optimize/runs/RUN/sr --out results/optimize/evaluation/RUN.csv
 

@@ -30,7 +30,6 @@ import argparse
 import base64
 import datetime as _dt
 import html
-import math
 import platform
 import sys
 from pathlib import Path

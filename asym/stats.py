@@ -36,9 +36,9 @@ __all__ = [
     "paired_mean_test",
     "plcc",
     "quality_direction",
+    "sign_flip_p",
     "srcc",
     "stable_seed",
-    "sign_flip_p",
 ]
 
 #: Column order of ``results/assess/correlations.csv``.

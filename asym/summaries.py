@@ -22,7 +22,14 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
-from asym.claims import CLAIM_IDS, CLAIM_SENTENCES, MIXEDLM_KEY_TERM, cell_quality, is_transformer
+from asym.claims import (
+    CLAIM_IDS,
+    CLAIM_SENTENCES,
+    MIXEDLM_KEY_TERM,
+    cell_quality,
+    init_kind,
+    is_transformer,
+)
 from asym.stats import as_bool, normalize_evaluations
 
 #: Decimal places: correlations (SRCC/PLCC/KRCC, Kendall tau) and z-scored qualities.
@@ -84,7 +91,7 @@ CAPTIONS = {
                 "runs with GAN, discriminator loss against the step.",
     "stability": "Adversarial training dynamics: discriminator accuracy on real and generated "
                  "patches and gradient norms of discriminator and generator against the step, "
-                 "mean over runs per adversarial setting (band: min to max).",
+                 "median over runs per adversarial setting (band: interquartile range over runs).",
     "sr_grid": "Visual comparison: the same crop of one test image super-resolved by generators "
                "trained with each fidelity loss, without and with the adversarial loss, beside "
                "the high-resolution reference and bicubic upsampling.",
@@ -136,6 +143,12 @@ def fmt_p(p) -> str:
     if _nan(p):
         return MISSING
     return "< 0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def p_statement(p) -> str:
+    """"p = 0.042" or "p < 0.001" (for running text; tables use :func:`fmt_p`)."""
+    v = fmt_p(p)
+    return f"p {v}" if v.startswith("<") else f"p = {v}"
 
 
 def _nan(v) -> bool:
@@ -362,12 +375,32 @@ def assessment_display(corr: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+#: Display order of initialization kinds (tables and figures): the baseline first.
+INIT_ORDER = {"random": 0, "discriminator": 1, "imagenet": 2}
+
+
+def init_order(inits) -> list:
+    """Initializations sorted random, discriminator*, ImageNet, then any other by name."""
+    return sorted({str(i) for i in inits}, key=lambda i: (INIT_ORDER.get(init_kind(i), 3), i))
+
+
+def backbone_order(backbones) -> list:
+    """Convolutional backbones first, then Transformers, each by name."""
+    return sorted({str(b) for b in backbones}, key=lambda b: (is_transformer(b), b))
+
+
 def transfer_display(transfer: pd.DataFrame) -> pd.DataFrame:
-    """Rows = backbone x init; per IQA set a column "SRCC [CI]" (means over seeds)."""
+    """Rows = backbone x init (:func:`backbone_order`, :func:`init_order`); per IQA set a
+    column "SRCC [CI]" (means over seeds)."""
     s = transfer_summary(transfer)
     datasets = sorted(s["dataset"].astype(str).unique())
+    rank_b = {b: k for k, b in enumerate(backbone_order(s["backbone"]))}
+    rank_i = {i: k for k, i in enumerate(init_order(s["init"]))}
+    keys = sorted({(str(b), str(i)) for b, i in zip(s["backbone"], s["init"])},
+                  key=lambda k: (rank_b[k[0]], rank_i[k[1]]))
     rows = []
-    for (b, init), part in s.groupby(["backbone", "init"], sort=True):
+    for b, init in keys:
+        part = s[(s["backbone"].astype(str) == b) & (s["init"].astype(str) == init)]
         part = part.set_index(part["dataset"].astype(str))
         row = {"backbone": str(b), "family": part["family"].iloc[0], "init": str(init),
                "seeds": fmt(int(part["seeds"].max()))}
@@ -407,12 +440,12 @@ def pairwise_display(pw: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- #
 # Numbers the report text cites
 # --------------------------------------------------------------------------- #
-_CLAIM_WORD = {"C1": "One", "C2": "Two", "C3": "Three", "C4": "Four", "C5": "Five"}
+CLAIM_WORD = {"C1": "One", "C2": "Two", "C3": "Three", "C4": "Four", "C5": "Five"}
 
 
 def cited_numbers(claims: pd.DataFrame, corr: pd.DataFrame, evaluation: pd.DataFrame,
                   ranks: pd.DataFrame, scale: str, transfer: pd.DataFrame | None = None,
-                  mixed: pd.DataFrame | None = None) -> "OrderedDict[str, str]":
+                  mixed: pd.DataFrame | None = None) -> OrderedDict[str, str]:
     """Every number (and name) the report text cites, keyed by a LaTeX macro name (letters only).
 
     Values are display strings made by :func:`fmt` and friends; :mod:`asym.latex`
@@ -439,6 +472,13 @@ def cited_numbers(claims: pd.DataFrame, corr: pd.DataFrame, evaluation: pd.DataF
     n["NumIQASets"] = fmt(corr["dataset"].nunique())
     n["IQASets"] = ", ".join(sorted(corr["dataset"].astype(str).unique()))
     n["NumIQAImages"] = fmt(int(corr.groupby("dataset")["n"].max().sum()) if len(corr) else 0)
+    # every key exists at every scale (report.tex may cite any): "–" where undefined
+    for key in ("BestAssessMetric", "BestAssessSRCC", "WorstAssessMetric", "WorstAssessSRCC",
+                "BestOptMetricNoGAN", "BestOptQualityNoGAN", "BestOptMetricGAN", "BestOptQualityGAN",
+                "CtwoMixedCoef", "CtwoMixedCIlow", "CtwoMixedCIhigh", "CtwoMixedP", "CtwoMixedPstat",
+                "CtwoMixedNobs"):
+        n[key] = MISSING
+    n["NumTransferModels"], n["TransferBackbones"] = "0", "none"
     mean_srcc = corr.groupby("metric")["srcc"].mean().sort_values(ascending=False)
     if len(mean_srcc):
         n["BestAssessMetric"] = str(mean_srcc.index[0])
@@ -454,20 +494,22 @@ def cited_numbers(claims: pd.DataFrame, corr: pd.DataFrame, evaluation: pd.DataF
     # per claim: estimate, CI, p, n, verdict (+ the names the text uses for C1/C2)
     c = claims.set_index("claim")
     for cid in CLAIM_IDS:
-        w = "C" + _CLAIM_WORD[cid].lower()
-        if cid not in c.index:
-            continue
-        r = c.loc[cid]
+        w = "C" + CLAIM_WORD[cid].lower()
+        r = c.loc[cid] if cid in c.index else pd.Series(
+            {"statistic": "not computed", "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+             "p_value": np.nan, "n": 0, "verdict": "inconclusive", "note": "no row in claims.csv"})
         n[f"{w}Estimate"] = fmt(r["estimate"])
         n[f"{w}CIlow"] = fmt(r["ci_low"])
         n[f"{w}CIhigh"] = fmt(r["ci_high"])
         n[f"{w}P"] = fmt_p(r["p_value"])
+        n[f"{w}Pstat"] = p_statement(r["p_value"])
         n[f"{w}N"] = fmt(r["n"])
         n[f"{w}Verdict"] = str(r["verdict"]).replace("_", " ")
-    if "C1" in c.index:
-        n["ConeTau"] = n["ConeEstimate"]
-    if "C2" in c.index:
-        n["CtwoDelta"] = n["CtwoEstimate"]
+        n[f"{w}Statistic"] = str(r.get("statistic", "not computed"))
+        note = r.get("note", "")
+        n[f"{w}Note"] = "" if _nan(note) else str(note).rstrip(".")
+    n["ConeTau"] = n["ConeEstimate"]
+    n["CtwoDelta"] = n["CtwoEstimate"]
     # the two taus behind C2's delta, from the rank table (metrics ranked both ways)
     taus = _c2_taus(ranks)
     n["CtwoTauNoGAN"], n["CtwoTauGAN"] = fmt(taus[0]), fmt(taus[1])
@@ -479,6 +521,7 @@ def cited_numbers(claims: pd.DataFrame, corr: pd.DataFrame, evaluation: pd.DataF
             n["CtwoMixedCIlow"] = fmt(k["ci_low"])
             n["CtwoMixedCIhigh"] = fmt(k["ci_high"])
             n["CtwoMixedP"] = fmt_p(k["p_value"])
+            n["CtwoMixedPstat"] = p_statement(k["p_value"])
             n["CtwoMixedNobs"] = fmt(k["n_obs"])
     if transfer is not None and len(transfer):
         n["NumTransferModels"] = fmt(len(transfer.drop_duplicates(

@@ -6,7 +6,8 @@
 (The workflow builds ``--spec`` with :func:`asym.config.train_spec` and passes it through
 ``params:``.) Writes to ``--out``:
 
-- ``generator.pt``: final generator weights (``params``) with the spec that made them;
+- ``final.pt``: the trained generator (``params``) and, for GAN runs, the trained
+  discriminator (``discriminator``; None without GAN), with the spec that made them;
 - ``train_log.csv``: one row every ``log_every`` steps (losses, discriminator accuracy,
   gradient norms, learning rate, seconds);
 - ``checkpoint.pt``: every ``checkpoint_every`` steps, with the generator, the
@@ -38,7 +39,12 @@ import torch
 from tqdm import tqdm
 
 from asym import checkpoint
-from asym.adversarial import accuracy, discriminator_loss, generator_loss, needs_real_logits
+from asym.adversarial import (
+    accuracy,
+    discriminator_loss,
+    generator_loss,
+    needs_real_logits,
+)
 from asym.data.images import bicubic_downsample, load_folder, random_crop, to_tensor
 from asym.fidelity import build_metric
 from asym.io import write_csv
@@ -46,7 +52,7 @@ from asym.nets.discriminators import build_discriminator
 from asym.nets.generators import build_generator
 
 CHECKPOINT_FORMAT = "asym-train-sr-v1"
-GENERATOR_FORMAT = "asym-generator-v1"
+FINAL_FORMAT = "asym-sr-final-v1"
 LOG_COLUMNS = ["step", "loss_total", "loss_fidelity", "loss_gan", "loss_d", "d_real_acc", "d_fake_acc",
                "grad_norm_g", "grad_norm_d", "lr", "seconds"]
 # SwinIR's classical-SR schedule halves the LR at 250k/400k/450k/475k of 500k steps.
@@ -91,7 +97,7 @@ def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
     preempt = Preemption()  # first, so a signal during set-up is not lost
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path, final_path = out_dir / "checkpoint.pt", out_dir / "generator.pt"
+    ckpt_path, final_path = out_dir / "checkpoint.pt", out_dir / "final.pt"
     run, device = spec["run"], torch.device(spec["device"])
     scale = spec["generator"]["upscale"]
     if spec["patch_size"] % scale:
@@ -198,16 +204,26 @@ def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
     bar.close()
 
     write_csv(pd.DataFrame(log_rows, columns=LOG_COLUMNS), out_dir / "train_log.csv")
-    checkpoint.save({"format": GENERATOR_FORMAT, "spec": spec, "step": step, "params": gen_net.state_dict()},
-                    final_path)
+    checkpoint.save({"format": FINAL_FORMAT, "spec": spec, "step": step, "params": gen_net.state_dict(),
+                     "discriminator": disc.state_dict() if disc is not None else None}, final_path)
     return final_path
 
 
 def load_generator(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """Rebuild a trained generator from ``generator.pt``; returns (model in eval mode, spec)."""
-    state = checkpoint.load(path, GENERATOR_FORMAT)
+    """Rebuild a trained generator from a run's ``final.pt``; returns (model in eval mode, spec)."""
+    state = checkpoint.load(path, FINAL_FORMAT)
     net = build_generator(state["spec"]["generator"])
     net.load_state_dict(state["params"])
+    return net.to(device).eval(), state["spec"]
+
+
+def load_discriminator(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild the trained discriminator of a GAN run from its ``final.pt``; returns (model, spec)."""
+    state = checkpoint.load(path, FINAL_FORMAT)
+    if state.get("discriminator") is None:
+        raise checkpoint.CheckpointError(f"{path} is a run without a discriminator (no adversarial loss)")
+    net = build_discriminator(state["spec"]["discriminator"])
+    net.load_state_dict(state["discriminator"])
     return net.to(device).eval(), state["spec"]
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asym.adversarial import OBJECTIVES, accuracy, discriminator_loss, generator_loss, needs_real_logits
+from asym.adversarial import (
+    OBJECTIVES,
+    accuracy,
+    discriminator_loss,
+    generator_loss,
+    needs_real_logits,
+)
 
 
 @pytest.mark.parametrize("objective", sorted(OBJECTIVES))

@@ -490,3 +490,18 @@ def test_cli_bad_transfer_fails_cleanly(tmp_path, assess, capsys):
     rc = claims.main(["--assess-scores", str(a1), "--evaluation", str(ev_path), "--transfer", str(tr),
                       "--scale", "demo", "--out", str(tmp_path / "c.csv")])
     assert rc == 2 and "transfer correlations lack columns" in capsys.readouterr().err
+
+
+def test_main_setting_rows_keeps_plain_runs_and_one_gan_setting():
+    from asym.claims import main_setting_rows
+
+    ev = pd.DataFrame({
+        "adversarial": [False, True, True, True],
+        "discriminator": ["none", "patchgan", "vgg", "patchgan"],
+        "gan_weight": [0.0, 0.05, 0.05, 0.2],
+    })
+    kept = main_setting_rows(ev, "patchgan:0.05")
+    assert kept["discriminator"].tolist() == ["none", "patchgan"]
+    assert main_setting_rows(ev, None) is ev
+    with pytest.raises(Exception, match="unet"):
+        main_setting_rows(ev, "unet:0.05")

@@ -21,7 +21,8 @@ def demo() -> dict:
 def test_demo_config_is_valid_and_has_runs(demo):
     names = [r.name for r in runs(demo)]
     assert len(names) == len(set(names))
-    expected = len(demo["optimize"]["losses"]) * len(demo["optimize"]["adversarial"]) * len(demo["optimize"]["seeds"])
+    opt = demo["optimize"]
+    expected = sum(len(a.get("losses", opt["losses"])) for a in opt["adversarial"]) * len(opt["seeds"])
     assert len(names) == expected
 
 
@@ -48,9 +49,9 @@ def test_undefined_loss_is_reported(demo):
 
 def test_undefined_discriminator_is_reported(demo):
     bad = copy.deepcopy(demo)
-    bad["optimize"]["adversarial"].append({"name": "x", "discriminator": "unet", "gan_weight": 0.1,
+    bad["optimize"]["adversarial"].append({"name": "x", "discriminator": "stylegan", "gan_weight": 0.1,
                                            "objective": "hinge"})
-    with pytest.raises(ConfigError, match="unet"):
+    with pytest.raises(ConfigError, match="stylegan"):
         validate(bad)
 
 
@@ -116,3 +117,28 @@ def test_adversarial_setting_can_be_restricted_to_some_losses(demo):
     cfg["optimize"]["adversarial"][-1]["losses"] = ["psnr"]  # defined metric, but not a loss
     with pytest.raises(ConfigError, match="psnr"):
         validate(cfg)
+
+
+def test_transfer_jobs_and_specs(demo):
+    from asym.config import transfer_jobs, transfer_spec
+
+    jobs = transfer_jobs(demo)
+    t = demo["transfer"]
+    assert len(jobs) == sum(len(b["inits"]) for b in t["backbones"].values()) * len(t["split_seeds"]) * len(
+        t["datasets"])
+    spec = transfer_spec(demo, jobs[0])
+    assert spec["backbone"]["args"] and "name" not in spec["backbone"]["args"]
+
+
+def test_transfer_discriminator_init_needs_a_matching_gan_run(demo):
+    bad = copy.deepcopy(demo)
+    bad["transfer"]["backbones"]["patchgan"]["run"] = "l1__nogan__s0"
+    with pytest.raises(ConfigError, match="l1__nogan__s0"):
+        validate(bad)
+
+
+def test_main_gan_setting_must_cover_every_loss(demo):
+    bad = copy.deepcopy(demo)
+    bad["analysis"]["main_gan_setting"] = "vgg-w0.05"
+    with pytest.raises(ConfigError, match="every loss"):
+        validate(bad)

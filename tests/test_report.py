@@ -97,3 +97,40 @@ def test_missing_figure_fails_cleanly(inputs, tmp_path, capsys):
     assert run_report(inputs, "demo", tmp_path / "r.html") == 2
     assert "figure not found" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_optional_sections(inputs, tmp_path):
+    from asym.claims import MIXEDLM_COLUMNS, PAIRWISE_COLUMNS
+
+    mixed = pd.DataFrame([{"term": "assessment_srcc:adversarial", "coef": -1.25, "se": 0.5,
+                           "ci_low": -2.23, "ci_high": -0.27, "p_value": 0.0001, "n_obs": 24,
+                           "n_groups": 3, "converged": True, "note": "C2 term"}], columns=MIXEDLM_COLUMNS)
+    pairwise = pd.DataFrame([{"disc_a": "patchgan", "disc_b": "vanilla", "estimate": 0.31, "ci_low": 0.1,
+                              "ci_high": 0.5, "p_value": 0.01, "p_holm": 0.02, "reject": True, "n": 12}],
+                            columns=PAIRWISE_COLUMNS)
+    transfer = pd.DataFrame([{"backbone": "vit_b16", "init": "imagenet", "dataset": "kadid", "n": 50,
+                              "seed": s, "srcc": 0.6 + 0.1 * s, "srcc_ci_low": 0.5 + 0.1 * s,
+                              "srcc_ci_high": 0.7 + 0.1 * s, "plcc": 0.6} for s in (0, 1)])
+    extra = []
+    for name, df in (("mixedlm", mixed), ("pairwise", pairwise), ("transfer", transfer)):
+        path = tmp_path / f"{name}.csv"
+        df.to_csv(path, index=False)
+        extra += [f"--{name}", str(path)]
+    out = tmp_path / "r.html"
+    rc = report.main(["--claims", str(inputs["claims"]), "--correlations", str(inputs["correlations"]),
+                      "--evaluation", str(inputs["evaluation"]), "--ranks", str(inputs["ranks"]), *extra,
+                      "--scale", "demo", "--out", str(out)])
+    assert rc == 0
+    page = out.read_text()
+    assert "linear mixed model" in page and "-1.250" in page and "&lt; 0.001" in page
+    assert "patchgan - vanilla" in page and "0.020" in page  # Holm-corrected p
+    assert "Transfer (C3, C5)" in page and "0.650 [0.550, 0.750]" in page  # mean over two seeds
+    assert "not been run" not in page
+
+
+def test_transfer_section_says_when_not_run(inputs, tmp_path):
+    out = tmp_path / "r.html"
+    assert run_report(inputs, "demo", out) == 0
+    assert "The transfer stage has not been run at this scale." in out.read_text()
+    # the optimization table shows the mean normalized quality with its CI per loss
+    assert "95% CI (without GAN)" in out.read_text()

@@ -15,7 +15,7 @@ from asym.nets.generators import (
     esrgan_old_to_new,
     load_official,
 )
-from asym.nets.rrdbnet import RRDB, RRDBNet, ResidualDenseBlock
+from asym.nets.rrdbnet import RRDB, ResidualDenseBlock, RRDBNet
 from asym.nets.swinir import SwinIR
 
 TINY = {"num_feat": 8, "num_block": 2, "num_grow_ch": 4}
@@ -78,10 +78,12 @@ def test_residual_scaling_and_small_init():
         rdb.conv5.bias.fill_(1.0)
         assert torch.allclose(rdb(x), x + 0.2)  # x + 0.2 * conv5(...)
     block = RRDB(8, 4)
-    # ESRGAN's 0.1-scaled MSRA init: tiny residuals, so an RRDB starts near the identity.
+    # ESRGAN's 0.1-scaled MSRA init: each dense block starts near the identity, so an
+    # RRDB (x + 0.2 * rdb3(rdb2(rdb1(x)))) starts near 1.2 x.
     assert all(m.conv1.bias.abs().sum() == 0 for m in (block.rdb1, block.rdb2, block.rdb3))
     with torch.no_grad():
-        assert (block(x) - x).abs().max() < 0.05
+        assert (block.rdb1(x) - x).abs().max() < 0.05
+        assert (block(x) - 1.2 * x).abs().max() < 0.05
 
 
 def test_gradients_reach_every_parameter():

@@ -33,7 +33,7 @@ def test_evaluation_excludes_own_metric_and_saves_sr_images(tiny_cfg, tiny_workd
           progress=False)
     panel = evaluator_panel(tiny_cfg, run)
     test_dir = tiny_workdir / tiny_cfg["data"]["sr_test"]
-    table = evaluate(tmp_path / "run" / "generator.pt", panel, test_dir, "tiny-test", tmp_path / "sr", batch_size=2)
+    table = evaluate(tmp_path / "run" / "final.pt", panel, test_dir, "tiny-test", tmp_path / "sr", batch_size=2)
     assert list(table.columns) == EVALUATION_COLUMNS
     assert set(table["evaluator"]) == set(panel) and "ssim" not in set(table["evaluator"])
     n_images = tiny_cfg["data"]["prepare"]["n_sr_test"]

@@ -34,7 +34,7 @@ def test_training_writes_generator_log_and_checkpoint(tiny_cfg, tiny_workdir, tm
     assert list(log.columns) == LOG_COLUMNS
     assert log["step"].tolist() == list(range(1, spec["steps"] + 1))
     assert log["loss_d"].notna().all() and log["grad_norm_d"].gt(0).all()
-    net, saved = load_generator(out / "generator.pt")
+    net, saved = load_generator(out / "final.pt")
     assert saved == spec
     lr = torch.rand(1, 3, 8, 8)
     assert net(lr).shape == (1, 3, 32, 32)
@@ -49,8 +49,8 @@ def test_l1_training_reduces_the_loss(tiny_cfg, tiny_workdir, tmp_path):
 
 
 def _assert_same_result(a, b):
-    full = torch.load(a / "generator.pt", weights_only=True)["params"]
-    part = torch.load(b / "generator.pt", weights_only=True)["params"]
+    full = torch.load(a / "final.pt", weights_only=True)["params"]
+    part = torch.load(b / "final.pt", weights_only=True)["params"]
     assert full.keys() == part.keys()
     assert all(torch.equal(full[k], part[k]) for k in full)
     log_a = pd.read_csv(a / "train_log.csv").drop(columns="seconds")
@@ -64,7 +64,7 @@ def test_resumed_run_equals_uninterrupted_run(tiny_cfg, tiny_workdir, tmp_path):
     train(spec, data, tmp_path / "full", progress=False)
     # Interrupted after step 3 (checkpoint written there), then continued.
     assert train(spec, data, tmp_path / "part", progress=False, stop_after=3) is None
-    assert not (tmp_path / "part" / "generator.pt").exists()
+    assert not (tmp_path / "part" / "final.pt").exists()
     assert checkpoint.load(tmp_path / "part" / "checkpoint.pt", CHECKPOINT_FORMAT)["step"] == 3
     train(spec, data, tmp_path / "part", progress=False)
     _assert_same_result(tmp_path / "full", tmp_path / "part")
@@ -92,7 +92,7 @@ def test_sigkill_at_any_point_then_rerun_equals_uninterrupted(tiny_cfg, tiny_wor
     _wait_for(out / "checkpoint.pt")
     proc.kill()  # SIGKILL: no handler runs
     proc.wait()
-    assert not (out / "generator.pt").exists()
+    assert not (out / "final.pt").exists()
     train(spec, data, out, progress=False)
     _assert_same_result(tmp_path / "full", out)
 
@@ -141,4 +141,4 @@ def test_sigterm_checkpoints_and_exits_then_resumes(tiny_cfg, tiny_workdir, tmp_
     assert proc.returncode == PREEMPT_EXIT_CODE, err
     state = checkpoint.load(out / "checkpoint.pt", CHECKPOINT_FORMAT, expected_spec=spec)
     assert state["step"] > 0
-    assert not (out / "generator.pt").exists()
+    assert not (out / "final.pt").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,18 +12,33 @@ import pytest
 
 from tests.conftest import REPO, TINY_CONFIG
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-
-
-def _snakemake(workdir, *args, configfile=TINY_CONFIG):
-    cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(configfile), *args]
+def _snakemake(workdir, *args, configfile=TINY_CONFIG, snakefile=REPO / "Snakefile"):
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "--directory", str(workdir),
+           "--configfile", str(configfile), *args]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
 
 
+@pytest.fixture()
+def workflow_copy(tmp_path):
+    """A copy of the workflow and package sources, so the test can edit a module safely.
+
+    Jobs still run the installed package; the copy only decides what is out of date.
+    """
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(REPO / "Snakefile", repo / "Snakefile")
+    for folder in ("workflow", "asym", "report"):
+        shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__", "build"))
+    return repo
+
+
 @pytest.mark.slow
-def test_tiny_workflow_end_to_end(tiny_workdir, tiny_cfg):
-    done = _snakemake(tiny_workdir, "--cores", "2")
+def test_tiny_workflow_end_to_end(tiny_workdir, tiny_cfg, workflow_copy):
+    def snakemake(*args):
+        return _snakemake(tiny_workdir, *args, snakefile=workflow_copy / "Snakefile")
+
+    done = snakemake("--cores", "2")
     assert done.returncode == 0, done.stderr[-4000:]
 
     claims = pd.read_csv(tiny_workdir / "results/analysis/claims.csv")
@@ -42,15 +58,48 @@ def test_tiny_workflow_end_to_end(tiny_workdir, tiny_cfg):
     correlations = pd.read_csv(tiny_workdir / "results/assess/correlations.csv")
     assert set(correlations["metric"]) == set(tiny_cfg["assess"]["metrics"])
 
+    transfer = pd.read_csv(tiny_workdir / "results/transfer/correlations.csv")
+    assert set(transfer["init"]) == {"random", "discriminator"}
+    if shutil.which("latexmk"):
+        assert (tiny_workdir / "report/build/report.pdf").stat().st_size > 10_000
+    assert (tiny_workdir / "report/build/tex/macros.tex").is_file()
+
     html = (tiny_workdir / "report/build/report.html").read_text()
     assert "proxy" in html.lower() and "data:image/png;base64" in html
-    for name in ("assessment", "asymmetry", "training"):
+    for name in ("assessment", "asymmetry", "training", "slope", "sr_grid", "gan_sweep", "discriminators",
+                 "stability", "transfer"):
         assert (tiny_workdir / f"report/build/figures/{name}.png").stat().st_size > 0
         assert (tiny_workdir / f"report/build/figures/{name}.pdf").stat().st_size > 0
 
-    again = _snakemake(tiny_workdir, "-n", "--cores", "2")
+    again = snakemake("-n", "--cores", "2")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # Editing one figure module reruns that figure and the report, never training.
+    figure = workflow_copy / "asym" / "figures" / "training.py"
+    expected = {"figure_training", "report_html"} | ({"report_pdf"} if shutil.which("latexmk") else set())
+    assert _planned_jobs(snakemake, figure) == expected
+    claims = _planned_jobs(snakemake, workflow_copy / "asym" / "claims.py")
+    assert {"claims", "report_html"} <= claims and "train_sr" not in claims
+    assert "evaluate_run" not in claims and "assess_score" not in claims
+
+
+def _planned_jobs(snakemake, edited) -> set[str]:
+    """Rules a dry run would execute after a real edit of ``edited`` (then undone)."""
+    original = edited.read_text()
+    try:
+        edited.write_text(original + "\n# an edit\n")
+        plan = snakemake("-n", "--cores", "2", "--quiet", "rules")
+    finally:
+        edited.write_text(original)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    table = (plan.stdout + plan.stderr).split("Job stats:")[-1]
+    rules = set()
+    for line in table.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total", "all"):
+            rules.add(parts[0])
+    return rules
 
 
 def test_unknown_config_key_fails_the_workflow_with_its_name(tmp_path):

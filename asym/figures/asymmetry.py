@@ -27,7 +27,6 @@ from asym.figures import style
 from asym.io import InputError
 from asym.summaries import quality_ci  # the same CIs as the report's optimization table
 
-
 # candidate label offsets (points) around a marker: close ones first, then a
 # farther ring drawn with a thin leader line
 _NEAR = [((4, 2), "left", "bottom"), ((4, -2), "left", "top"),

@@ -21,9 +21,10 @@ import matplotlib
 matplotlib.use("Agg", force=True)
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 
-from asym.io import atomic_path
+from asym.io import InputError, atomic_path
 
 #: Widths of a two-column paper, inches.
 COLUMN_WIDTH = 3.3
@@ -85,3 +86,25 @@ def save(fig, out_png: str | os.PathLike) -> tuple[Path, Path]:
     finally:
         plt.close(fig)
     return out_png, out_pdf
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a result CSV; a missing file raises InputError naming it (CLIs exit 2)."""
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError as exc:
+        raise InputError(f"input table not found: {path}; run the stage that writes it first") from exc
+
+
+def empty_panel(ax, text: str) -> None:
+    """A panel that says why it has no data instead of staying blank."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4",
+            fontsize=FONT_SIZE - 1, wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def palette(names) -> dict:
+    """Stable colour per name (tab10 in sorted order), shared by panels of one figure."""
+    colors = plt.get_cmap("tab10").colors
+    return {n: colors[k % len(colors)] for k, n in enumerate(sorted({str(x) for x in names}))}

@@ -19,57 +19,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from asym.figures import style
+from asym.figures.runlogs import load_logs, minor_label, smooth
 from asym.io import InputError
-
-
-def parse_run_name(name: str) -> tuple[str, str]:
-    """(fidelity, setting) from "<fidelity>__<setting>__s<seed>"; else (name, "")."""
-    parts = name.split("__")
-    if len(parts) >= 3 and parts[-1].startswith("s"):
-        return "__".join(parts[:-2]), parts[-2]
-    return name, ""
-
-
-def load_logs(paths) -> pd.DataFrame:
-    """Concatenate train logs, adding ``run``, ``fidelity``, ``setting``, ``adversarial``."""
-    frames = []
-    for p in map(Path, paths):
-        if not p.is_file():
-            raise InputError(f"training log not found: {p}")
-        log = pd.read_csv(p)
-        if "step" not in log or "loss_fidelity" not in log:
-            raise InputError(f"{p} lacks the columns step / loss_fidelity")
-        run = p.parent.name
-        fidelity, setting = parse_run_name(run)
-        gan = pd.to_numeric(log.get("loss_gan", pd.Series(dtype=float)), errors="coerce")
-        log["run"] = run
-        log["fidelity"] = fidelity
-        log["setting"] = setting
-        # GAN columns are empty for runs without an adversarial term
-        log["adversarial"] = bool(np.isfinite(gan).any())
-        frames.append(log)
-    if not frames:
-        raise InputError("no training logs given")
-    return pd.concat(frames, ignore_index=True)
-
-
-def _smooth(y: pd.Series) -> pd.Series:
-    window = max(1, len(y) // 20)
-    return y.rolling(window, center=True, min_periods=1).mean()
-
-
-def _minor_label(v: float, _pos=None) -> str:
-    mantissa = round(v / 10 ** np.floor(np.log10(v)), 6) if v > 0 else 0
-    return f"{v:g}" if mantissa in (2, 3, 5) else ""
 
 
 def make_figure(logs: pd.DataFrame):
@@ -92,12 +50,12 @@ def make_figure(logs: pd.DataFrame):
         y = part["loss_fidelity"].astype(float)
         if relative:
             y = y / y.iloc[0]
-        axes[0].plot(part["step"], _smooth(y), color=color[part["fidelity"].iloc[0]],
+        axes[0].plot(part["step"], smooth(y), color=color[part["fidelity"].iloc[0]],
                      ls=st["linestyle"], lw=0.9, alpha=0.85)
         if has_gan and adv:
             d = pd.to_numeric(part["loss_d"], errors="coerce")
             # every curve here is adversarial: solid lines read better than dashes
-            axes[1].plot(part["step"], _smooth(d), color=color[part["fidelity"].iloc[0]],
+            axes[1].plot(part["step"], smooth(d), color=color[part["fidelity"].iloc[0]],
                          lw=0.9, alpha=0.85)
     axes[0].set_xlabel("step")
     if relative:
@@ -105,7 +63,7 @@ def make_figure(logs: pd.DataFrame):
         # plain decimals instead of 6x10^-1 style ticks; minor labels only at 2, 3, 5
         # so that several decades do not crowd the axis
         axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        axes[0].yaxis.set_minor_formatter(FuncFormatter(_minor_label))
+        axes[0].yaxis.set_minor_formatter(FuncFormatter(minor_label))
         axes[0].set_ylabel("fidelity loss / first value")
     else:
         axes[0].set_ylabel("fidelity loss")

@@ -504,7 +504,8 @@ class ProjectedDiscriminator(nn.Module):
                  weights: str | None = None, stages: Sequence[int] = (2, 3), head: str = "patch",
                  hidden: int = 64, spectral_norm: bool = True):
         super().__init__()
-        from asym.nets.backbones import build_backbone  # only this design needs timm/torchvision
+        # Imported here: only this design needs the backbones (timm/torchvision).
+        from asym.nets.backbones import build_backbone
 
         if head not in PROJECTED_HEADS:
             raise ValueError(f"head must be one of {PROJECTED_HEADS}, got {head!r}")

@@ -164,7 +164,7 @@ def _select_state(obj: object, path: Path, key: str | None) -> dict[str, torch.T
             "tensors (expected a BasicSR/SwinIR file with 'params_ema' or 'params', or a bare state dict)"
         )
     # Weights saved from a DataParallel/DistributedDataParallel wrapper carry a "module." prefix.
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in obj.items()}
+    return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
 def load_official(model: nn.Module, path: str | os.PathLike, key: str | None = None) -> nn.Module:

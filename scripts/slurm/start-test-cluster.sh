@@ -41,8 +41,15 @@ done
 if [ -e "$CONF" ] && ! head -n1 "$CONF" | grep -qxF "$MARKER"; then
   die "$CONF exists and was not written by this script; refusing to replace it (a real SLURM config?)"
 fi
+if [ -e "$CONF" ]; then
+  other="$(sed -n '2s/^# State folder: //p' "$CONF")"
+  if [ -n "$other" ] && [ "$other" != "$STATE_DIR" ] && [ -f "$other/slurmctld.pid" ] \
+      && kill -0 "$(cat "$other/slurmctld.pid")" 2>/dev/null; then
+    die "a test cluster with state folder $other is running; stop it first: ASYM_SLURM_TEST_DIR=$other $(dirname "$0")/stop-test-cluster.sh"
+  fi
+fi
 
-node_state() { sinfo -h -N -o '%T' 2>/dev/null | head -n1; }
+node_state() { { sinfo -h -N -o '%T' 2>/dev/null || true; } | head -n1; }
 
 # Already running? (our config present, daemons alive, node usable)
 if [ -f "$CONF" ] && [ -f "$STATE_DIR/slurmctld.pid" ] && kill -0 "$(cat "$STATE_DIR/slurmctld.pid")" 2>/dev/null; then
@@ -52,6 +59,11 @@ if [ -f "$CONF" ] && [ -f "$STATE_DIR/slurmctld.pid" ] && kill -0 "$(cat "$STATE
   esac
   die "a previous test cluster is half up (node state '$(node_state)'); run scripts/slurm/stop-test-cluster.sh first"
 fi
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in 6817 6818; do
+  port_busy "$port" && die "port $port (SLURM's default) is already in use: another slurmctld/slurmd running? (stop it, or a test cluster started with another ASYM_SLURM_TEST_DIR)"
+done
 
 HOST="$(hostname -s)"
 NCPU="$(nproc)"
@@ -79,7 +91,8 @@ for _ in $(seq 50); do [ -S "$SOCKET" ] && break; sleep 0.1; done
 
 cat > "$CONF" <<EOF
 $MARKER
-# State folder: $STATE_DIR. Remove with scripts/slurm/stop-test-cluster.sh.
+# State folder: $STATE_DIR
+# Stop and remove with scripts/slurm/stop-test-cluster.sh (same ASYM_SLURM_TEST_DIR).
 ClusterName=asymtest
 SlurmctldHost=$HOST(127.0.0.1)
 SlurmUser=root

@@ -2,13 +2,15 @@
 import sys
 
 from asym.codedeps import module_files
-from asym.config import dumps, evaluator_panel, load_config, metric_spec, run_by_name, runs, train_spec, validate
+from asym.config import (dumps, evaluator_panel, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec,
+                         validate)
 
 CFG = validate(config, source="the workflow config")
 RES = CFG["results"]
 REPORT = CFG["report"]
 DATA = CFG["data"]["root"]
 RUNS = {run.name: run for run in runs(CFG)}
+TRAIN_LOGS = [f"{RES}/optimize/runs/{run}/train_log.csv" for run in RUNS]
 # Jobs run with the interpreter that runs Snakemake (the project's .venv).
 PY = sys.executable
 
@@ -16,7 +18,7 @@ PY = sys.executable
 def code(*modules):
     """The package files the given modules run (their asym imports included), as inputs:
     editing one reruns exactly the rules that execute it."""
-    return module_files(*modules)
+    return module_files(*modules, root=REPO / "asym")
 
 
 def iqa_set(name):

@@ -11,7 +11,7 @@ rule train_sr:
         data=f"{DATA}/splits.csv",
         code=code("train_sr"),
     output:
-        generator=f"{RES}/optimize/runs/{{run}}/generator.pt",
+        final=f"{RES}/optimize/runs/{{run}}/final.pt",
         log=f"{RES}/optimize/runs/{{run}}/train_log.csv",
     params:
         spec=lambda w: dumps(train_spec(CFG, RUNS[w.run])),
@@ -32,7 +32,7 @@ rule train_sr:
 # Super-resolve the test images with one generator and score them with its panel.
 rule evaluate_run:
     input:
-        generator=rules.train_sr.output.generator,
+        final=rules.train_sr.output.final,
         data=f"{DATA}/splits.csv",
         code=code("evaluate"),
     output:
@@ -50,7 +50,7 @@ rule evaluate_run:
         f"{RES}/benchmarks/optimize/evaluate/{{run}}.tsv"
     threads: 1
     shell:
-        "{PY} -m asym.evaluate --generator {input.generator} --panel {params.panel:q} "
+        "{PY} -m asym.evaluate --generator {input.final} --panel {params.panel:q} "
         "--test-dir {params.test_dir} --dataset {params.dataset} --sr-dir {output.sr} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} "
         "--out {output.scores} > {log} 2>&1"

@@ -1,60 +1,83 @@
-# Report stage: one rule per figure (each reads result CSVs only), then the HTML report.
+# Report stage: one rule per figure (each reads result CSVs only), the LaTeX tables and
+# number macros, the HTML report, and the PDF where a LaTeX engine is installed.
+import shutil
 
-TRAIN_LOGS = expand(f"{RES}/optimize/runs/{{run}}/train_log.csv", run=RUNS)
-FIGURES = [f"{REPORT}/figures/{name}.png" for name in ("assessment", "asymmetry", "training")]
+ANALYSIS = {
+    "claims": f"{RES}/analysis/claims.csv",
+    "ranks": f"{RES}/analysis/ranks.csv",
+    "mixedlm": f"{RES}/analysis/c2_mixedlm.csv",
+    "pairwise": f"{RES}/analysis/c4_pairwise.csv",
+    "correlations": f"{RES}/assess/correlations.csv",
+    "evaluation": f"{RES}/optimize/evaluation.csv",
+}
+# figure name -> (inputs, extra arguments, caption category)
+FIGURE_SPECS = {
+    "assessment": ({"correlations": ANALYSIS["correlations"]}, "--correlations {input.correlations}", "Assessment"),
+    "asymmetry": ({"ranks": ANALYSIS["ranks"], "evaluation": ANALYSIS["evaluation"]},
+                  "--ranks {input.ranks} --evaluation {input.evaluation}", "Claims"),
+    "slope": ({"ranks": ANALYSIS["ranks"]}, "--ranks {input.ranks}", "Claims"),
+    "sr_grid": ({"evaluation": ANALYSIS["evaluation"],
+                 "sr": [f"{RES}/optimize/runs/{run}/sr" for run in RUNS]},
+                f"--runs-dir {RES}/optimize/runs --test-dir {CFG['data']['sr_test']} "
+                "--evaluation {input.evaluation} --image first --crop 48", "Optimization"),
+    "gan_sweep": ({"evaluation": ANALYSIS["evaluation"]}, "--evaluation {input.evaluation}", "Optimization"),
+    "discriminators": ({"evaluation": ANALYSIS["evaluation"]}, "--evaluation {input.evaluation}", "Optimization"),
+    "training": ({"logs": TRAIN_LOGS}, "--logs {input.logs}", "Optimization"),
+    "stability": ({"logs": TRAIN_LOGS}, "--logs {input.logs}", "Optimization"),
+}
+if TRANSFER_JOBS:
+    FIGURE_SPECS["transfer"] = ({"transfer": TRANSFER_TABLE}, "--transfer {input.transfer}", "Transfer")
+FIGURES = [f"{REPORT}/figures/{name}.png" for name in FIGURE_SPECS]
+TRANSFER_ARG = f"--transfer {TRANSFER_TABLE}" if TRANSFER_JOBS else ""
+LATEX = shutil.which("latexmk") is not None
 
 
-# Assessment ranking: SRCC of every metric with bootstrap CIs, per IQA set.
-rule figure_assessment:
+# One rule per figure: python -m asym.figures.<name>; editing a module reruns its figure only.
+for _name, (_inputs, _args, _category) in FIGURE_SPECS.items():
+
+    rule:
+        name:
+            f"figure_{_name}"
+        input:
+            **_inputs,
+            code=code(f"figures.{_name}"),
+        output:
+            png=report(f"{REPORT}/figures/{_name}.png", caption=f"../report/{_name}.rst", category=_category),
+            pdf=f"{REPORT}/figures/{_name}.pdf",
+        params:
+            module=f"asym.figures.{_name}",
+            # Bound now (default argument): rule bodies are evaluated per job, after the loop ended.
+            args=lambda w, input, _args=_args: _args.format(input=input),
+        log:
+            f"{RES}/logs/report/figure_{_name}.log",
+        shell:
+            "{PY} -m {params.module} {params.args} --out {output.png} > {log} 2>&1"
+
+
+# Booktabs tables and macros.tex: every number the report's text cites, generated.
+rule report_latex:
     input:
-        correlations=f"{RES}/assess/correlations.csv",
-        code=code("figures.assessment"),
+        **ANALYSIS,
+        transfer=TRANSFER_TABLE,
+        code=code("latex"),
     output:
-        report(f"{REPORT}/figures/assessment.png", caption="../report/assessment.rst", category="Assessment"),
-        f"{REPORT}/figures/assessment.pdf",
+        directory(f"{REPORT}/tex"),
+    params:
+        scale=CFG["scale"],
+        transfer=TRANSFER_ARG,
     log:
-        f"{RES}/logs/report/figure_assessment.log",
+        f"{RES}/logs/report/report_latex.log",
     shell:
-        "{PY} -m asym.figures.assessment --correlations {input.correlations} --out {output[0]} > {log} 2>&1"
-
-
-# The asymmetry: assessment SRCC vs optimization quality, without and with GAN.
-rule figure_asymmetry:
-    input:
-        ranks=f"{RES}/analysis/ranks.csv",
-        evaluation=f"{RES}/optimize/evaluation.csv",
-        code=code("figures.asymmetry"),
-    output:
-        report(f"{REPORT}/figures/asymmetry.png", caption="../report/asymmetry.rst", category="Claims"),
-        f"{REPORT}/figures/asymmetry.pdf",
-    log:
-        f"{RES}/logs/report/figure_asymmetry.log",
-    shell:
-        "{PY} -m asym.figures.asymmetry --ranks {input.ranks} --evaluation {input.evaluation} "
-        "--out {output[0]} > {log} 2>&1"
-
-
-# Training curves of every run.
-rule figure_training:
-    input:
-        logs=TRAIN_LOGS,
-        code=code("figures.training"),
-    output:
-        report(f"{REPORT}/figures/training.png", caption="../report/training.rst", category="Optimization"),
-        f"{REPORT}/figures/training.pdf",
-    log:
-        f"{RES}/logs/report/figure_training.log",
-    shell:
-        "{PY} -m asym.figures.training --logs {input.logs} --out {output[0]} > {log} 2>&1"
+        "{PY} -m asym.latex --claims {input.claims} --correlations {input.correlations} "
+        "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
+        "--pairwise {input.pairwise} {params.transfer} --scale {params.scale} --out-dir {output} > {log} 2>&1"
 
 
 # The self-contained HTML report: scale, claims with verdicts, tables, figures, config.
 rule report_html:
     input:
-        claims=f"{RES}/analysis/claims.csv",
-        ranks=f"{RES}/analysis/ranks.csv",
-        correlations=f"{RES}/assess/correlations.csv",
-        evaluation=f"{RES}/optimize/evaluation.csv",
+        **ANALYSIS,
+        transfer=TRANSFER_TABLE,
         config=f"{RES}/config.yaml",
         figures=FIGURES,
         code=code("report"),
@@ -62,9 +85,32 @@ rule report_html:
         f"{REPORT}/report.html",
     params:
         scale=CFG["scale"],
+        transfer=TRANSFER_ARG,
     log:
         f"{RES}/logs/report/report_html.log",
     shell:
         "{PY} -m asym.report --claims {input.claims} --correlations {input.correlations} "
-        "--evaluation {input.evaluation} --ranks {input.ranks} --figures {input.figures} "
-        "--scale {params.scale} --config-file {input.config} --out {output} > {log} 2>&1"
+        "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
+        "--pairwise {input.pairwise} {params.transfer} --figures {input.figures} --scale {params.scale} "
+        "--config-file {input.config} --out {output} > {log} 2>&1"
+
+
+if LATEX:
+
+    # The PDF (report/report.tex includes build/tex/* and build/figures/*.pdf).
+    rule report_pdf:
+        input:
+            tex=str(REPO / "report" / "report.tex"),
+            tables=f"{REPORT}/tex",
+            figures=[f.replace(".png", ".pdf") for f in FIGURES],
+        output:
+            f"{REPORT}/report.pdf",
+        params:
+            workdir=REPORT.rsplit("/build", 1)[0] if REPORT.endswith("/build") else REPORT,
+        log:
+            f"{RES}/logs/report/report_pdf.log",
+        shell:
+            "mkdir -p {params.workdir} && ([ {input.tex} -ef {params.workdir}/report.tex ] || "
+            "cp {input.tex} {params.workdir}/report.tex) && "
+            "latexmk -cd -pdf -interaction=nonstopmode -halt-on-error -outdir=build "
+            "{params.workdir}/report.tex > {log} 2>&1"
