@@ -10,7 +10,9 @@ are timed batch by batch in alternating order after one warm-up batch each, so d
 of the machine (turbo, caches) hits both alike. It prints images per second for each
 (an image is one distorted/reference pair), their ratio ours / pyiqa (> 1: ours is
 faster) and the largest score difference, as ``key: value`` lines. Rates use the
-median batch time, so a burst of load from other processes distorts them little.
+median batch time, so a burst of load from other processes distorts them little;
+the ``*_per_cpu_s`` figures divide by the process's CPU time instead of wall time
+(with ``--threads 1`` the least disturbed comparison on a shared machine).
 """
 
 from __future__ import annotations
@@ -29,15 +31,20 @@ DISTS_VGG16_SPEC = {"name": "dists_vgg16-R", "kind": "dists_style", "backbone": 
 
 @contextmanager
 def _random_vgg16_for_pyiqa(seed: int):
-    """Within the block, pyiqa's DISTS module builds torchvision's vgg16 with random weights
-    drawn under ``seed`` instead of downloading ``IMAGENET1K_V1``."""
+    """Within the block, pyiqa's DISTS module gets torchvision's vgg16 with the random weights
+    torchvision draws under ``seed`` (those of our ``vgg16`` backbone with ``init_seed=seed``,
+    taken from its per-process cache) instead of downloading ``IMAGENET1K_V1``."""
     import pyiqa.archs.dists_arch as arch
     import torchvision
 
+    from asym.nets.backbones import build_backbone
+
     def vgg16(weights=None, **kwargs):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return torchvision.models.vgg16(weights=None, **kwargs)
+        with torch.device("meta"):  # skeleton only: every conv weight is set from the state below
+            model = torchvision.models.vgg16(weights=None, init_weights=False)
+        model.features = model.features.to_empty(device="cpu")
+        model.features.load_state_dict(build_backbone("vgg16", init_seed=seed).torchvision_state())
+        return model
 
     original = arch.models
     arch.models = SimpleNamespace(vgg16=vgg16)  # only this module's view of torchvision.models
@@ -96,17 +103,19 @@ def bench_assess(batch_size: int = 8, size: int = 256, n_batches: int = 5, threa
             return theirs(pred, ref).reshape(-1).float()
 
     seconds = {"ours": [], "pyiqa": []}
+    cpu_seconds = {"ours": 0.0, "pyiqa": 0.0}  # process CPU time, all threads
     max_diff = 0.0
     for i, (pred, ref) in enumerate(batches):
         order = (("ours", run_ours), ("pyiqa", run_theirs))
         out = {}
         for name, fn in order if i % 2 == 0 else order[::-1]:
             sync()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             out[name] = fn(pred, ref)
             sync()
             if i > 0:  # batch 0 warms up both (allocator, kernels, lazy init)
                 seconds[name].append(time.perf_counter() - start)
+                cpu_seconds[name] += time.process_time() - cpu_start
         max_diff = max(max_diff, float((out["ours"] - out["pyiqa"]).abs().max()))
     # The median batch time: robust to other processes stealing the CPU for a while.
     ours_rate = batch_size / statistics.median(seconds["ours"])
@@ -115,7 +124,11 @@ def bench_assess(batch_size: int = 8, size: int = 256, n_batches: int = 5, threa
         "batch_size": batch_size, "size": size, "n_batches": n_batches, "threads": threads, "device": device,
         "torch": torch.__version__,
         "ours_images_per_s": ours_rate, "pyiqa_images_per_s": theirs_rate,
-        "ratio_ours_over_pyiqa": ours_rate / theirs_rate, "max_abs_score_diff": max_diff,
+        "ratio_ours_over_pyiqa": ours_rate / theirs_rate,
+        "ours_images_per_cpu_s": n_batches * batch_size / cpu_seconds["ours"],
+        "pyiqa_images_per_cpu_s": n_batches * batch_size / cpu_seconds["pyiqa"],
+        "cpu_ratio_ours_over_pyiqa": cpu_seconds["pyiqa"] / cpu_seconds["ours"],
+        "max_abs_score_diff": max_diff,
     }
 
 

@@ -3,6 +3,7 @@
     asym check --config workflow/config/demo.yaml      # validate a config, count its jobs
     asym runs --config workflow/config/demo.yaml       # list training runs and their panels
     asym spec --config workflow/config/demo.yaml --run l1__nogan__s0   # a run's train spec (JSON)
+    asym weights check --config workflow/config/paper.yaml   # weight files needed, present? (offline)
 
 Every stage itself runs as ``python -m asym.<module>`` from the Snakemake rules.
 """
@@ -23,12 +24,19 @@ def main(argv=None) -> None:
         p.add_argument("--config", default="workflow/config/demo.yaml")
         if name == "spec":
             p.add_argument("--run", required=True)
+    p = sub.add_parser("weights", help="list the weight files a config needs, offline (exit 1 if any is missing)")
+    p.add_argument("action", choices=["check"])
+    p.add_argument("--config", default="workflow/config/demo.yaml")
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)
         if args.command == "check":
             print(f"{args.config}: valid; {len(runs(cfg))} training runs, "
                   f"{len(cfg['assess']['metrics']) * len(cfg['assess']['datasets'])} assessment jobs")
+        elif args.command == "weights":
+            from asym.weights import check  # imports torch and pyiqa: only for this command
+
+            sys.exit(check(cfg))
         elif args.command == "runs":
             for run in runs(cfg):
                 print(f"{run.name}\tpanel: {','.join(evaluator_panel(cfg, run))}")

@@ -74,6 +74,11 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
             problems.append(f"metrics.{name}: kind dists_style needs 'backbone'")
         if spec.get("init") == "imagenet" and "weights" not in spec:
             problems.append(f"metrics.{name}: init imagenet needs 'weights' (path to the pinned file)")
+        if "fit" in spec:
+            if spec["kind"] != "dists_style":
+                problems.append(f"metrics.{name}.fit: only dists_style metrics have weights to fit")
+            if spec["fit"]["dataset"] not in cfg["data"]["iqa_sets"]:
+                problems.append(f"metrics.{name}.fit.dataset: {spec['fit']['dataset']!r} is not under data.iqa_sets")
     problems += _transfer_problems(cfg)
     main = cfg["analysis"].get("main_gan_setting")
     if main is not None:
@@ -243,7 +248,7 @@ def train_spec(cfg: dict, run: Run) -> dict:
     """
     opt = cfg["optimize"]
     keys = ("generator", "steps", "batch_size", "patch_size", "lr_g", "lr_d", "betas", "checkpoint_every", "log_every")
-    spec = {"run": run.as_dict(), "device": cfg["device"], "loss": {"name": run.fidelity, **cfg["metrics"][run.fidelity]}}
+    spec = {"run": run.as_dict(), "device": cfg["device"], "loss": metric_spec(cfg, run.fidelity)}
     spec.update({k: copy.deepcopy(opt[k]) for k in keys})
     spec["discriminator"] = copy.deepcopy(opt["discriminators"][run.discriminator]) if run.adversarial else None
     return spec
@@ -257,7 +262,7 @@ def evaluator_panel(cfg: dict, run: Run) -> dict[str, dict]:
     """
     own_group = cfg["metrics"][run.fidelity]["group"]
     return {
-        name: {"name": name, **cfg["metrics"][name]}
+        name: metric_spec(cfg, name)
         for name in cfg["evaluate"]["evaluators"]
         if name != run.fidelity and cfg["metrics"][name]["group"] != own_group
     }
@@ -273,7 +278,28 @@ def main_gan_setting(cfg: dict) -> str | None:
 
 
 def metric_spec(cfg: dict, name: str) -> dict:
-    return {"name": name, **cfg["metrics"][name]}
+    """A metric as its jobs build it: a metric with ``fit`` uses its fitted weights file."""
+    spec = {"name": name, **copy.deepcopy(cfg["metrics"][name])}
+    if spec.pop("fit", None) is not None:
+        spec["fitted"] = fitted_file(cfg, name)
+    return spec
+
+
+def fitted_file(cfg: dict, name: str) -> str:
+    """Where the workflow writes a metric's fitted alpha/beta (``python -m asym.fit_metric``)."""
+    return f"{cfg['results']}/assess/fitted/{name}.pt"
+
+
+def fitted_files(cfg: dict, names) -> list[str]:
+    """The fitted-weights files the given metrics need (inputs of the jobs that use them)."""
+    return [fitted_file(cfg, n) for n in names if "fit" in cfg["metrics"][n]]
+
+
+def fit_spec(cfg: dict, name: str) -> dict:
+    """The metric to fit (without ``fit``/``fitted``) and how, for ``python -m asym.fit_metric``."""
+    spec = {"name": name, **copy.deepcopy(cfg["metrics"][name])}
+    how = spec.pop("fit")
+    return {"metric": spec, **how}
 
 
 def dumps(obj) -> str:

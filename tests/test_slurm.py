@@ -97,9 +97,10 @@ def _run_cmd(work: Path, *args) -> list[str]:
     return _snakemake_cmd(work, *args, *RESULTS)
 
 
-def _jobs_run(log: str) -> list[str]:
-    """Rule names of the jobs Snakemake ran itself or submitted (`rule X:` blocks; not `localrule`)."""
-    return sorted(re.findall(r"^rule (\w+):$", log, flags=re.MULTILINE))
+def _jobs_run(log: str, local: bool) -> list[str]:
+    """Rule names of the jobs a Snakemake log announces: `rule X:` (submitted to the executor)
+    or `localrule X:` (run by Snakemake itself)."""
+    return sorted(re.findall(r"^localrule (\w+):$" if local else r"^rule (\w+):$", log, flags=re.MULTILINE))
 
 
 @pytest.mark.slow
@@ -126,8 +127,9 @@ def test_tiny_workflow_through_slurm_equals_local_run(slurm_cluster, tiny_workdi
 
     # Every job Snakemake ran went through sbatch: one SLURM job id per job, each allocated
     # by slurmctld and finished with exit status 0, each with its SLURM log.
-    jobs = _jobs_run(slurm_log)
-    assert jobs == _jobs_run(local_log), "the SLURM run ran other jobs than the local run"
+    jobs = _jobs_run(slurm_log, local=False)
+    assert not _jobs_run(slurm_log, local=True), "jobs ran on the submit host, not through SLURM"
+    assert jobs == _jobs_run(local_log, local=True), "the SLURM run ran other jobs than the local run"
     submitted = dict(SUBMITTED.findall(slurm_log))
     assert len(submitted) == len(jobs) and {"assess_score", "train_sr", "evaluate_run", "claims"} <= set(jobs), \
         (submitted, jobs)

@@ -171,6 +171,22 @@ class VGG16Stages(_Normalised):
             feats.append(h)
         return feats
 
+    def torchvision_state(self) -> dict:
+        """The conv weights as a torchvision ``vgg16().features`` state dict (keys ``N.weight``)."""
+        out = {}
+        for stage_name, offset, count, shift in self._LAYOUT:
+            stage = getattr(self, stage_name)
+            for i in range(count):
+                layer = stage[i + shift]
+                if isinstance(layer, nn.Conv2d):
+                    out[f"{offset + i}.weight"] = layer.weight.detach().contiguous().clone()
+                    out[f"{offset + i}.bias"] = layer.bias.detach().clone()
+        return out
+
+    # (stage, first torchvision features index, layers taken, position shift for the L2 pool)
+    _LAYOUT = (("stage1", 0, 4, 0), ("stage2", 5, 4, 1), ("stage3", 10, 6, 1), ("stage4", 17, 6, 1),
+               ("stage5", 24, 6, 1))
+
     def load_torchvision_state(self, state: dict) -> None:
         """Load a torchvision ``vgg16`` state dict (keys ``features.N.weight``)."""
         convs = {}
@@ -178,13 +194,7 @@ class VGG16Stages(_Normalised):
             if key.startswith("features."):
                 convs[key[len("features.") :]] = value
         mapping = {}
-        for stage_name, offset, count, shift in (
-            ("stage1", 0, 4, 0),
-            ("stage2", 5, 4, 1),
-            ("stage3", 10, 6, 1),
-            ("stage4", 17, 6, 1),
-            ("stage5", 24, 6, 1),
-        ):
+        for stage_name, offset, count, shift in self._LAYOUT:
             for i in range(count):
                 for p in ("weight", "bias"):
                     src = f"{offset + i}.{p}"

@@ -7,10 +7,32 @@ ASSESS_SCORES = [
 ]
 
 
+# Fit a DISTS-style metric's alpha/beta on the train split (by reference) of an IQA set.
+rule fit_metric:
+    input:
+        labels=lambda w: iqa_labels(fit_spec(CFG, w.metric)["dataset"]),
+        code=code("fit_metric"),
+    output:
+        f"{RES}/assess/fitted/{{metric}}.pt",
+    params:
+        metric=lambda w: dumps(fit_spec(CFG, w.metric)["metric"]),
+        kind=lambda w: iqa_set(fit_spec(CFG, w.metric)["dataset"])["kind"],
+        root=lambda w: iqa_set(fit_spec(CFG, w.metric)["dataset"])["root"],
+        how=lambda w: "--test-fraction {test_fraction} --seed {seed} --steps {steps}".format(**fit_spec(CFG, w.metric)),
+        device=CFG["device"],
+    log:
+        f"{RES}/logs/assess/fit/{{metric}}.log",
+    threads: 1
+    shell:
+        "{PY} -m asym.fit_metric --metric-spec {params.metric:q} --dataset-kind {params.kind} --root {params.root} "
+        "{params.how} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+
+
 # Score one metric on one IQA set, image by image.
 rule assess_score:
     input:
         labels=lambda w: iqa_labels(w.dataset),
+        fitted=lambda w: fitted_files(CFG, [w.metric]),
         code=code("assess"),
     output:
         f"{RES}/assess/scores/{{dataset}}/{{metric}}.csv",

@@ -9,6 +9,7 @@ wildcard_constraints:
 rule train_sr:
     input:
         data=f"{DATA}/splits.csv",
+        fitted=lambda w: fitted_files(CFG, [RUNS[w.run].fidelity]),
         code=code("train_sr"),
     output:
         final=f"{RES}/optimize/runs/{{run}}/final.pt",
@@ -34,6 +35,7 @@ rule evaluate_run:
     input:
         final=rules.train_sr.output.final,
         data=f"{DATA}/splits.csv",
+        fitted=lambda w: fitted_files(CFG, evaluator_panel(CFG, RUNS[w.run])),
         code=code("evaluate"),
     output:
         scores=f"{RES}/optimize/evaluation/{{run}}.csv",

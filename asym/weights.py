@@ -1,0 +1,293 @@
+"""Which weight files a config needs, where each belongs, whether it is there. Offline.
+
+    asym weights check --config workflow/config/paper.yaml
+    python -m asym.weights check --config workflow/config/paper.yaml
+
+One line per needed file: metric, what the file is, expected local path, ``present`` or
+``MISSING``, official source. Exit status 1 when any file is missing (or a pyiqa metric
+cannot be inspected), 0 otherwise. The metrics checked are those the config uses
+(``assess.metrics``, ``optimize.losses``, ``evaluate.evaluators``), in the order of
+``metrics:``. Files come from:
+
+- ``dists_style`` with ``init: imagenet``: the backbone file ``weights:``
+  (source: :data:`asym.nets.backbones.OFFICIAL_WEIGHTS`);
+- ``dists_style`` with ``fitted:``: the artefact of ``python -m asym.fit_metric``
+  (source: that command);
+- ``pyiqa`` metrics: whatever pyiqa would download when building the metric. pyiqa
+  decides that in each network's constructor (its own files under
+  ``$TORCH_HOME/hub/pyiqa``, torchvision backbones under
+  ``$TORCH_HOME/hub/checkpoints``, timm backbones from the Hugging Face hub, CLIP
+  models under ``$TORCH_HOME/hub/clip``), so the metric is built once in a *dry run*:
+  every download function pyiqa, torchvision and timm use is replaced by one that
+  records the URL and its cache path, weight loading is skipped, and opening a socket
+  raises. A constructor that stops early (e.g. reading a missing file directly)
+  is reported with the files recorded up to that point.
+
+Nothing here ever touches the network: ``HF_HUB_OFFLINE=1`` is set and the dry run
+blocks sockets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlparse
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@dataclass
+class Requirement:
+    """One file a metric needs."""
+
+    metric: str
+    what: str
+    path: str
+    present: bool
+    source: str
+
+    def line(self) -> str:
+        return "\t".join([self.metric, self.what, self.path, "present" if self.present else "MISSING", self.source])
+
+
+class NetworkBlocked(RuntimeError):
+    """Raised by the dry run when anything tries to open a network connection."""
+
+
+class _Placeholder(dict):
+    """Stands for a state dict during a dry run: any key lookup gives another placeholder."""
+
+    def __missing__(self, key):
+        return _Placeholder()
+
+
+def _cache_path(url: str, folder: str, file_name: str | None = None) -> str:
+    return os.path.abspath(os.path.join(folder, file_name or os.path.basename(urlparse(url).path)))
+
+
+@contextmanager
+def _pyiqa_dry_run(found: list[tuple[str, str, str]]):
+    """Patch every download route of pyiqa/torchvision/timm to record (what, path, source) into ``found``."""
+    import timm.models._builder as timm_builder
+    import torch
+    import torch.hub
+    import torchvision.models._api as tv_api
+
+    import pyiqa  # noqa: F401  (imports every pyiqa arch module, so the patches below reach them)
+    import pyiqa.archs.arch_util as arch_util
+    import pyiqa.utils.download_util as download_util
+
+    recorded_paths: set[str] = set()
+
+    def record(what: str, path: str, source: str) -> str:
+        found.append((what, path, source))
+        recorded_paths.add(os.path.abspath(path))
+        return path
+
+    def load_file_from_url(url, model_dir=None, progress=True, file_name=None):
+        folder = model_dir or download_util.DEFAULT_CACHE_DIR
+        return record("pyiqa weights", _cache_path(url, folder, file_name), url)
+
+    def load_pretrained_network(net, model_path, strict=True, weight_keys=None):
+        if model_path.startswith(("https://", "http://")):
+            load_file_from_url(model_path)
+        else:
+            record("pyiqa weights", os.path.abspath(model_path), "pyiqa option pretrained_model_path")
+
+    def clip_download(url, root):
+        return record("CLIP model", _cache_path(url, root), url)
+
+    def load_state_dict_from_url(url, model_dir=None, *args, file_name=None, **kwargs):
+        folder = model_dir or os.path.join(torch.hub.get_dir(), "checkpoints")
+        record("backbone weights", _cache_path(url, folder, file_name), url)
+        return _Placeholder()
+
+    def get_state_dict(self, *args, **kwargs):
+        return load_state_dict_from_url(self.url)
+
+    def timm_load_pretrained(model, pretrained_cfg=None, *args, **kwargs):
+        cfg = pretrained_cfg or getattr(model, "pretrained_cfg", None) or {}
+        load_from, loc = timm_builder._resolve_pretrained_source(cfg)
+        if load_from == "hf-hub":
+            repo = loc[0] if isinstance(loc, (tuple, list)) else loc
+            record("timm backbone (Hugging Face hub)", _hf_cache_path(repo), f"https://huggingface.co/{repo}")
+        elif load_from == "url":
+            record("timm backbone", _cache_path(loc, os.path.join(torch.hub.get_dir(), "checkpoints")), loc)
+        elif load_from == "file":
+            record("timm backbone", os.path.abspath(loc), "timm pretrained_cfg file")
+
+    original_load = torch.load
+
+    def guarded_load(f, *args, **kwargs):
+        if isinstance(f, (str, os.PathLike)) and os.path.abspath(f) in recorded_paths:
+            return _Placeholder()  # dry run: a recorded file is never read, present or not
+        return original_load(f, *args, **kwargs)
+
+    def no_load_state_dict(self, state_dict, strict=True, assign=False):
+        return torch.nn.modules.module._IncompatibleKeys([], [])
+
+    def blocked(*args, **kwargs):
+        raise NetworkBlocked("network access attempted during the offline weights check")
+
+    originals = {
+        "load_file_from_url": download_util.load_file_from_url,
+        "load_pretrained_network": arch_util.load_pretrained_network,
+        "load_state_dict_from_url": torch.hub.load_state_dict_from_url,
+    }
+    replacements = {"load_file_from_url": load_file_from_url, "load_pretrained_network": load_pretrained_network,
+                    "load_state_dict_from_url": load_state_dict_from_url}
+    for key, fn in replacements.items():
+        fn._asym_dry_run = key  # marks a replacement, so a stray reference can be found and undone
+    with ExitStack() as stack:
+        stack.callback(_undo_stray_replacements, originals)
+        # Modules that imported a download function by name hold their own reference.
+        for name, module in _download_modules():
+            for attr, value in list(vars(module).items()):
+                key = next((k for k, old in originals.items() if value is old), None)
+                if key is not None:
+                    stack.enter_context(mock.patch.object(module, attr, replacements[key]))
+                elif attr == "_download" and callable(value) and name.startswith("pyiqa"):
+                    stack.enter_context(mock.patch.object(module, attr, clip_download))
+        stack.enter_context(mock.patch.object(tv_api.WeightsEnum, "get_state_dict", get_state_dict))
+        stack.enter_context(mock.patch.object(timm_builder, "load_pretrained", timm_load_pretrained))
+        stack.enter_context(mock.patch.object(torch, "load", guarded_load))
+        stack.enter_context(mock.patch.object(torch.nn.Module, "load_state_dict", no_load_state_dict))
+        stack.enter_context(mock.patch.object(socket.socket, "connect", blocked))
+        stack.enter_context(mock.patch.object(socket, "create_connection", blocked))
+        stack.enter_context(mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1"}))
+        yield
+
+
+def _download_modules():
+    return [(name, module) for name, module in list(sys.modules.items())
+            if module is not None and (name.startswith("pyiqa") or name in ("torch.hub", "torch.utils.model_zoo"))]
+
+
+def _undo_stray_replacements(originals: dict) -> None:
+    """A module first imported during the dry run bound a replacement by name: give it the original."""
+    for _, module in _download_modules():
+        for attr, value in list(vars(module).items()):
+            key = getattr(value, "_asym_dry_run", None)
+            if key in originals:
+                setattr(module, attr, originals[key])
+
+
+def _hf_cache_path(repo: str) -> str:
+    from huggingface_hub import constants
+
+    return os.path.join(constants.HF_HUB_CACHE, "models--" + repo.replace("/", "--"))
+
+
+def _hf_present(repo: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    for filename in ("model.safetensors", "pytorch_model.bin", "open_clip_pytorch_model.bin"):
+        if isinstance(try_to_load_from_cache(repo, filename), str):
+            return True
+    return False
+
+
+def pyiqa_requirements(metric: str, pyiqa_name: str) -> tuple[list[Requirement], str | None]:
+    """The files pyiqa would fetch to build ``pyiqa_name``, and an error note if the dry run stopped early."""
+    import pyiqa
+
+    found: list[tuple[str, str, str]] = []
+    note = None
+    try:  # import the metric's arch module before patching (pyiqa imports them lazily)
+        from pyiqa.archs import _lazy_import_arch
+        from pyiqa.default_model_configs import DEFAULT_CONFIGS
+
+        _lazy_import_arch(DEFAULT_CONFIGS[pyiqa_name]["metric_opts"]["type"])
+    except Exception:  # noqa: BLE001 - unknown names and optional dependencies surface below
+        pass
+    with _pyiqa_dry_run(found):
+        try:
+            pyiqa.create_metric(pyiqa_name, device="cpu")
+        except NetworkBlocked as exc:
+            note = f"pyiqa tried the network while building {pyiqa_name!r} ({exc}); its files cannot be listed offline"
+        except Exception as exc:  # noqa: BLE001 - any constructor failure is reported, not raised
+            note = f"building {pyiqa_name!r} stopped early: {type(exc).__name__}: {str(exc)[:200]}"
+    out, seen = [], set()
+    for what, path, source in found:
+        if path in seen:
+            continue
+        seen.add(path)
+        if "Hugging Face" in what:
+            present = _hf_present(source.rsplit("huggingface.co/", 1)[-1])
+        else:
+            present = os.path.isfile(path)
+        out.append(Requirement(metric, what, path, present, source))
+    return out, note
+
+
+def metric_requirements(name: str, spec: dict) -> tuple[list[Requirement], list[str]]:
+    """Files one metric (config entry ``spec``) needs, and notes on anything that could not be checked."""
+    from asym.nets.backbones import OFFICIAL_WEIGHTS
+
+    reqs, notes = [], []
+    kind = spec.get("kind")
+    if kind == "dists_style":
+        if spec.get("init") == "imagenet":
+            path = spec.get("weights") or "<weights: not set>"
+            reqs.append(Requirement(name, f"backbone {spec.get('backbone')} weights", path, Path(path).is_file(),
+                                    OFFICIAL_WEIGHTS.get(spec.get("backbone"), "the backbone's official release")))
+        if spec.get("fitted"):
+            base = {"name": name, **{k: v for k, v in spec.items() if k != "fitted"}}
+            command = (f"python -m asym.fit_metric --metric-spec '{json.dumps(base, sort_keys=True)}' "
+                       f"--dataset-kind <kind> --root <iqa set root> --out {spec['fitted']}")
+            reqs.append(Requirement(name, "fitted alpha/beta", spec["fitted"], Path(spec["fitted"]).is_file(), command))
+    elif kind == "pyiqa":
+        found, note = pyiqa_requirements(name, spec.get("name", name))
+        reqs.extend(found)
+        if note:
+            notes.append(f"{name}: {note}")
+    return reqs, notes
+
+
+def used_metrics(cfg: dict) -> list[str]:
+    used = set(cfg["assess"]["metrics"]) | set(cfg["optimize"]["losses"]) | set(cfg["evaluate"]["evaluators"])
+    return [name for name in cfg["metrics"] if name in used]
+
+
+def check(cfg: dict, out=None) -> int:
+    """Print the needed files of ``cfg``'s metrics; return the exit status (1 if any is missing)."""
+    out = out or sys.stdout
+    reqs, notes = [], []
+    for name in used_metrics(cfg):
+        r, n = metric_requirements(name, cfg["metrics"][name])
+        reqs.extend(r)
+        notes.extend(n)
+    print("metric\tfile\texpected path\tstatus\tofficial source", file=out)
+    for r in reqs:
+        print(r.line(), file=out)
+    for note in notes:
+        print(f"note: {note}", file=out)
+    missing = [r for r in reqs if not r.present]
+    print(f"{len(reqs)} files needed, {len(missing)} missing"
+          + (f", {len(notes)} metrics not fully checked" if notes else ""), file=out)
+    return 1 if missing or notes else 0
+
+
+def main(argv=None) -> None:
+    from asym.config import ConfigError, load_config
+
+    parser = argparse.ArgumentParser(prog="asym weights", description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=["check"])
+    parser.add_argument("--config", default="workflow/config/demo.yaml")
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        sys.exit(str(exc))
+    sys.exit(check(cfg))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""`asym weights check`: needed files listed with path, presence and source; never the network."""
+
+from __future__ import annotations
+
+import copy
+import io
+import socket
+
+import pytest
+import yaml
+
+from asym.weights import NetworkBlocked, _pyiqa_dry_run, check, metric_requirements
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """Empty torch hub and pyiqa caches under tmp_path."""
+    import pyiqa.utils.download_util as download_util
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(download_util, "DEFAULT_CACHE_DIR", str(tmp_path / "torch" / "hub" / "pyiqa"))
+    return tmp_path / "torch" / "hub"
+
+
+def _cfg(tiny_cfg, metrics: dict) -> dict:
+    cfg = copy.deepcopy(tiny_cfg)
+    cfg["metrics"].update(metrics)
+    cfg["assess"]["metrics"] = list(cfg["assess"]["metrics"]) + list(metrics)
+    return cfg
+
+
+def test_lists_missing_files_with_sources_then_passes_once_present(tiny_cfg, tmp_path, hub):
+    weights, fitted = tmp_path / "w" / "vgg16.pth", tmp_path / "fitted" / "d.pt"
+    cfg = _cfg(tiny_cfg, {
+        "dists_vgg16": {"kind": "dists_style", "backbone": "vgg16", "init": "imagenet", "weights": str(weights),
+                        "group": "vgg16"},
+        "dists_vgg16-R-fit": {"kind": "dists_style", "backbone": "vgg16", "init": "random", "group": "vgg16",
+                              "fitted": str(fitted)},
+        "lpips": {"kind": "pyiqa", "name": "lpips", "group": "lpips"},
+    })
+    out = io.StringIO()
+    assert check(cfg, out) == 1
+    text = out.getvalue()
+    assert f"{weights}\tMISSING\thttps://download.pytorch.org/models/vgg16-397923af.pth" in text
+    assert f"{fitted}\tMISSING\tpython -m asym.fit_metric" in text
+    lpips_file = hub / "pyiqa" / "LPIPS_v0.1_alex-df73285e.pth"
+    alex_file = hub / "checkpoints" / "alexnet-owt-7be5be79.pth"
+    assert f"{lpips_file}\tMISSING\thttps://huggingface.co/chaofengc/IQA-PyTorch-Weights" in text
+    assert f"{alex_file}\tMISSING\thttps://download.pytorch.org/models/alexnet-owt-7be5be79.pth" in text
+    assert "4 files needed, 4 missing" in text
+    for path in (weights, fitted, lpips_file, alex_file):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not read by the check")
+    out = io.StringIO()
+    assert check(cfg, out) == 0
+    assert "4 files needed, 0 missing" in out.getvalue()
+
+
+def test_metrics_without_files_need_nothing(tiny_cfg):
+    out = io.StringIO()
+    assert check(tiny_cfg, out) == 0  # l1, psnr, ssim, gmsd and a random-weight DISTS-style metric
+    assert "0 files needed, 0 missing" in out.getvalue()
+    assert metric_requirements("r", {"kind": "dists_style", "backbone": "swin_t", "init": "random"}) == ([], [])
+
+
+def test_cli_subcommand_exits_1_when_a_file_is_missing(tiny_cfg, tmp_path, capsys):
+    from asym.cli import main
+
+    cfg = _cfg(tiny_cfg, {"dists_dinov2": {"kind": "dists_style", "backbone": "dinov2_vits14", "init": "imagenet",
+                                           "weights": str(tmp_path / "dinov2.pth"), "group": "dinov2"}})
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["weights", "check", "--config", str(path)])
+    assert exit_info.value.code == 1
+    assert "dinov2_vits14_pretrain.pth" in capsys.readouterr().out
+
+
+def test_dry_run_blocks_the_network_and_restores_pyiqa(hub):
+    import pyiqa.archs.arch_util as arch_util
+
+    original = arch_util.load_pretrained_network
+    with _pyiqa_dry_run([]):
+        with pytest.raises(NetworkBlocked):
+            socket.create_connection(("example.org", 80))
+        with pytest.raises(NetworkBlocked):
+            socket.socket().connect(("127.0.0.1", 9))
+    assert arch_util.load_pretrained_network is original
+    metric_requirements("l", {"kind": "pyiqa", "name": "lpips-vgg"})
+    import pyiqa.archs.lpips_arch as lpips_arch
+
+    assert lpips_arch.load_pretrained_network is original
