@@ -160,7 +160,8 @@ class DistsStyle(Metric):
                 f"fitted DISTS-style weights not found: {path}. Make them with\n"
                 f"  python -m asym.fit_metric --metric-spec '{json.dumps(base, sort_keys=True)}' "
                 f"--dataset-kind <kind> --root <iqa set root> --out {path}\n"
-                "(see `python -m asym.fit_metric --help`), or drop `fitted:` to use uniform weights."
+                "(the workflow's fit_metric rule does this for a config metric with `fit:`), or leave "
+                "out `fit:`/`fitted:` to use uniform weights."
             )
         return torch.load(path, map_location="cpu", weights_only=True)
 
@@ -178,8 +179,8 @@ class DistsStyle(Metric):
             self.load_weights(content["alpha"].reshape(-1).float(), content["beta"].reshape(-1).float())
         elif "format" in content:
             raise ValueError(f"{path}: unknown format {content['format']!r} (expected {self.FITTED_FORMAT!r})")
-        else:
-            self.load_dists(content)
+        else:  # an official DISTS file: its alpha/beta only; the backbone stays as init/weights made it
+            self.load_dists({"alpha": content["alpha"], "beta": content["beta"]})
 
     def load_weights(self, alpha: torch.Tensor, beta: torch.Tensor) -> None:
         if alpha.shape != self.alpha.shape or beta.shape != self.beta.shape:

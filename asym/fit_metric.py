@@ -145,7 +145,7 @@ def fit(texture: torch.Tensor, structure: torch.Tensor, mos, groups, steps: int 
         loss.backward()
         opt.step()
     with torch.no_grad():
-        loss, d = objective()
+        loss, _ = objective()
         alpha, beta = split_weights(z)
     return {"alpha": alpha.float(), "beta": beta.float(), "final_loss": float(loss), "tau": float(log_tau.detach().exp())}
 
@@ -168,7 +168,7 @@ def fit_metric(spec: dict, dataset_kind: str, root, test_fraction: float = 0.25,
     terms = {part: compute_terms(metric, t, batch_size, device) for part, t in (("train", train), ("test", test))}
     uniform = metric.alpha / (metric.alpha.sum() + metric.beta.sum()), metric.beta / (metric.alpha.sum() + metric.beta.sum())
     fitted = fit(*terms["train"], train["mos"].to_numpy(), train["reference"].to_numpy(), steps, lr, plcc_weight)
-    name = lambda refs: sorted({Path(p).name for p in refs})  # noqa: E731
+    name = lambda refs: sorted({Path(p).name for p in refs})
     return {
         "format": DistsStyle.FITTED_FORMAT,
         "metric_spec": spec,

@@ -11,8 +11,9 @@ cannot be inspected), 0 otherwise. The metrics checked are those the config uses
 
 - ``dists_style`` with ``init: imagenet``: the backbone file ``weights:``
   (source: :data:`asym.nets.backbones.OFFICIAL_WEIGHTS`);
-- ``dists_style`` with ``fitted:``: the artefact of ``python -m asym.fit_metric``
-  (source: that command);
+- ``dists_style`` with ``fit:``: the alpha/beta file the workflow's ``fit_metric`` rule
+  writes (listed as "made by the workflow" until then, never counted missing); a job
+  spec with ``fitted: <path>`` needs that file (source: the ``asym.fit_metric`` command);
 - ``pyiqa`` metrics: whatever pyiqa would download when building the metric. pyiqa
   decides that in each network's constructor (its own files under
   ``$TORCH_HOME/hub/pyiqa``, torchvision backbones under
@@ -30,6 +31,7 @@ blocks sockets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -52,9 +54,15 @@ class Requirement:
     path: str
     present: bool
     source: str
+    made_by_workflow: bool = False  # absent is fine: a workflow rule writes it
+
+    @property
+    def missing(self) -> bool:
+        return not self.present and not self.made_by_workflow
 
     def line(self) -> str:
-        return "\t".join([self.metric, self.what, self.path, "present" if self.present else "MISSING", self.source])
+        status = "present" if self.present else ("made by the workflow" if self.made_by_workflow else "MISSING")
+        return f"{self.metric}\t{self.what}\t{self.path}\t{status}\t{self.source}"
 
 
 class NetworkBlocked(RuntimeError):
@@ -75,14 +83,13 @@ def _cache_path(url: str, folder: str, file_name: str | None = None) -> str:
 @contextmanager
 def _pyiqa_dry_run(found: list[tuple[str, str, str]]):
     """Patch every download route of pyiqa/torchvision/timm to record (what, path, source) into ``found``."""
+    import pyiqa  # noqa: F401  (loads pyiqa's utilities; its arch modules are imported lazily, see below)
     import timm.models._builder as timm_builder
     import torch
     import torch.hub
     import torchvision.models._api as tv_api
-
-    import pyiqa  # noqa: F401  (imports every pyiqa arch module, so the patches below reach them)
-    import pyiqa.archs.arch_util as arch_util
-    import pyiqa.utils.download_util as download_util
+    from pyiqa.archs import arch_util
+    from pyiqa.utils import download_util
 
     recorded_paths: set[str] = set()
 
@@ -200,13 +207,14 @@ def pyiqa_requirements(metric: str, pyiqa_name: str) -> tuple[list[Requirement],
 
     found: list[tuple[str, str, str]] = []
     note = None
-    try:  # import the metric's arch module before patching (pyiqa imports them lazily)
+    # Import the metric's arch module before patching (pyiqa imports them lazily, and a module
+    # imported inside the dry run would bind the replacements). Unknown names and missing
+    # optional dependencies surface in the dry run below.
+    with contextlib.suppress(Exception):
         from pyiqa.archs import _lazy_import_arch
         from pyiqa.default_model_configs import DEFAULT_CONFIGS
 
         _lazy_import_arch(DEFAULT_CONFIGS[pyiqa_name]["metric_opts"]["type"])
-    except Exception:  # noqa: BLE001 - unknown names and optional dependencies surface below
-        pass
     with _pyiqa_dry_run(found):
         try:
             pyiqa.create_metric(pyiqa_name, device="cpu")
@@ -227,8 +235,13 @@ def pyiqa_requirements(metric: str, pyiqa_name: str) -> tuple[list[Requirement],
     return out, note
 
 
-def metric_requirements(name: str, spec: dict) -> tuple[list[Requirement], list[str]]:
-    """Files one metric (config entry ``spec``) needs, and notes on anything that could not be checked."""
+def metric_requirements(name: str, spec: dict, cfg: dict | None = None) -> tuple[list[Requirement], list[str]]:
+    """Files one metric (config entry ``spec``) needs, and notes on anything that could not be checked.
+
+    A config metric with ``fit:`` gets its alpha/beta from the workflow's ``fit_metric`` rule
+    (listed, never missing); a job spec with ``fitted: <path>`` needs that file.
+    """
+    from asym.config import fitted_file
     from asym.nets.backbones import OFFICIAL_WEIGHTS
 
     reqs, notes = [], []
@@ -243,6 +256,11 @@ def metric_requirements(name: str, spec: dict) -> tuple[list[Requirement], list[
             command = (f"python -m asym.fit_metric --metric-spec '{json.dumps(base, sort_keys=True)}' "
                        f"--dataset-kind <kind> --root <iqa set root> --out {spec['fitted']}")
             reqs.append(Requirement(name, "fitted alpha/beta", spec["fitted"], Path(spec["fitted"]).is_file(), command))
+        elif spec.get("fit") and cfg is not None:
+            path = fitted_file(cfg, name)
+            reqs.append(Requirement(name, "fitted alpha/beta", path, Path(path).is_file(),
+                                    f"workflow rule fit_metric (on IQA set {spec['fit'].get('dataset')!r})",
+                                    made_by_workflow=True))
     elif kind == "pyiqa":
         found, note = pyiqa_requirements(name, spec.get("name", name))
         reqs.extend(found)
@@ -261,7 +279,7 @@ def check(cfg: dict, out=None) -> int:
     out = out or sys.stdout
     reqs, notes = [], []
     for name in used_metrics(cfg):
-        r, n = metric_requirements(name, cfg["metrics"][name])
+        r, n = metric_requirements(name, cfg["metrics"][name], cfg)
         reqs.extend(r)
         notes.extend(n)
     print("metric\tfile\texpected path\tstatus\tofficial source", file=out)
@@ -269,7 +287,7 @@ def check(cfg: dict, out=None) -> int:
         print(r.line(), file=out)
     for note in notes:
         print(f"note: {note}", file=out)
-    missing = [r for r in reqs if not r.present]
+    missing = [r for r in reqs if r.missing]
     print(f"{len(reqs)} files needed, {len(missing)} missing"
           + (f", {len(notes)} metrics not fully checked" if notes else ""), file=out)
     return 1 if missing or notes else 0

@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from asym.fidelity import DistsStyle, build_metric
-from asym.nets.backbones import BACKBONES, CLIP_MEAN, IMAGENET_MEAN, OFFICIAL_WEIGHTS, WeightsMissingError, build_backbone
+from asym.nets.backbones import (
+    BACKBONES,
+    CLIP_MEAN,
+    IMAGENET_MEAN,
+    OFFICIAL_WEIGHTS,
+    WeightsMissingError,
+    build_backbone,
+)
+
 
 @pytest.mark.parametrize("name", list(BACKBONES))
 def test_backbone_returns_input_then_stage_maps_with_declared_channels(name):
@@ -76,6 +84,22 @@ def test_pretrained_timm_weights_load_from_a_local_file(tmp_path, suffix):
     net = build_backbone("swin_t", init="imagenet", weights=str(path))
     key = "layers.2.blocks.1.mlp.fc1.weight"
     assert torch.equal(net.body.state_dict()[key], source.state_dict()[key])
+
+
+def test_torchvision_resnet50_file_loads_and_gives_torchvision_features(tmp_path):
+    import torchvision
+
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        tv = torchvision.models.resnet50(weights=None).eval()
+    path = tmp_path / "resnet50-0676ba61.pth"  # the official file's layout
+    torch.save(tv.state_dict(), path)
+    net = build_backbone("resnet50", init="imagenet", weights=str(path))
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        h = (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(BACKBONES["resnet50"]["std"]).view(1, 3, 1, 1)
+        expected = tv.layer1(tv.maxpool(tv.relu(tv.bn1(tv.conv1(h)))))
+        assert torch.allclose(net(x)[2], expected, atol=1e-5)
 
 
 def test_weights_of_another_architecture_are_rejected(tmp_path):

@@ -12,11 +12,14 @@ The profile checks at the bottom need no cluster.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +33,7 @@ SLURM_CONF = Path("/etc/slurm/slurm.conf")
 CONF_MARKER = "# asym single-node test cluster (scripts/slurm/start-test-cluster.sh)"
 INSTALL = "apt-get update && apt-get install -y slurm-wlm munge (or: .ci/slurm-setup.sh)"
 RESULTS = ["results/analysis/claims.csv", "results/optimize/evaluation.csv", "results/assess/correlations.csv"]
+LOCK_WAIT_S = 900
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+)")
 
 
@@ -58,11 +62,28 @@ def _clean_env(**extra) -> dict:
 
 
 @pytest.fixture(scope="module")
-def slurm_cluster(tmp_path_factory):
-    """A running single-node SLURM; yields its state folder (logs under log/)."""
+def slurm_cluster():
+    """A running single-node SLURM; yields its state folder (logs under log/).
+
+    One machine has one test cluster (/etc/slurm/slurm.conf, SLURM's ports), so concurrent
+    test sessions take turns: a file lock is held while the cluster is in use."""
     reason = _why_no_cluster()
     if reason:
         pytest.skip(reason)
+    with open(Path(tempfile.gettempdir()) / "asym-slurm-test.lock", "w") as lock:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.skip(f"another test session held the SLURM test cluster for over {LOCK_WAIT_S} s")
+                time.sleep(2)
+        yield from _cluster()
+
+
+def _cluster():
     env = _clean_env()
     state = Path(os.environ.get("ASYM_SLURM_TEST_DIR", "/tmp/asym-slurm-test"))
     env["ASYM_SLURM_TEST_DIR"] = str(state)
@@ -136,7 +157,7 @@ def test_tiny_workflow_through_slurm_equals_local_run(slurm_cluster, tiny_workdi
     slurm_ids = set(submitted.values())
     assert len(slurm_ids) == len(jobs)
     for jid in slurm_ids:
-        assert re.search(rf"sched.*Allocate JobId={jid} ", ctld_log), f"slurmctld never started job {jid}"
+        assert re.search(rf"sched\S* .*(Allocate|Started) JobId={jid} ", ctld_log), f"slurmctld never started job {jid}"
         assert re.search(rf"_job_complete: JobId={jid} WEXITSTATUS 0", ctld_log), f"SLURM job {jid} did not exit 0"
     slurm_logs = {p.stem: p for p in (slurm_dir / ".snakemake" / "slurm_logs").rglob("*.log")}
     assert set(slurm_logs) == slurm_ids

@@ -15,7 +15,7 @@ from asym.weights import NetworkBlocked, _pyiqa_dry_run, check, metric_requireme
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
     """Empty torch hub and pyiqa caches under tmp_path."""
-    import pyiqa.utils.download_util as download_util
+    from pyiqa.utils import download_util
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr(download_util, "DEFAULT_CACHE_DIR", str(tmp_path / "torch" / "hub" / "pyiqa"))
@@ -47,20 +47,26 @@ def test_lists_missing_files_with_sources_then_passes_once_present(tiny_cfg, tmp
     alex_file = hub / "checkpoints" / "alexnet-owt-7be5be79.pth"
     assert f"{lpips_file}\tMISSING\thttps://huggingface.co/chaofengc/IQA-PyTorch-Weights" in text
     assert f"{alex_file}\tMISSING\thttps://download.pytorch.org/models/alexnet-owt-7be5be79.pth" in text
-    assert "4 files needed, 4 missing" in text
+    assert "5 files needed, 4 missing" in text  # + the tiny config's fitted weights, made by the workflow
     for path in (weights, fitted, lpips_file, alex_file):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"not read by the check")
     out = io.StringIO()
     assert check(cfg, out) == 0
-    assert "4 files needed, 0 missing" in out.getvalue()
+    assert "5 files needed, 0 missing" in out.getvalue()
 
 
-def test_metrics_without_files_need_nothing(tiny_cfg):
+def test_files_the_workflow_makes_are_listed_but_never_missing(tiny_cfg):
     out = io.StringIO()
-    assert check(tiny_cfg, out) == 0  # l1, psnr, ssim, gmsd and a random-weight DISTS-style metric
-    assert "0 files needed, 0 missing" in out.getvalue()
+    assert check(tiny_cfg, out) == 0  # l1, psnr, ssim, gmsd and a random-weight DISTS-style metric with fit:
+    text = out.getvalue()
+    assert "results/assess/fitted/dists_vgg16-R.pt\tmade by the workflow" in text
+    assert "1 files needed, 0 missing" in text
+
+
+def test_metrics_without_files_need_nothing():
     assert metric_requirements("r", {"kind": "dists_style", "backbone": "swin_t", "init": "random"}) == ([], [])
+    assert metric_requirements("s", {"kind": "pyiqa", "name": "ssim"}) == ([], [])
 
 
 def test_cli_subcommand_exits_1_when_a_file_is_missing(tiny_cfg, tmp_path, capsys):
@@ -77,7 +83,7 @@ def test_cli_subcommand_exits_1_when_a_file_is_missing(tiny_cfg, tmp_path, capsy
 
 
 def test_dry_run_blocks_the_network_and_restores_pyiqa(hub):
-    import pyiqa.archs.arch_util as arch_util
+    from pyiqa.archs import arch_util
 
     original = arch_util.load_pretrained_network
     with _pyiqa_dry_run([]):
@@ -87,6 +93,6 @@ def test_dry_run_blocks_the_network_and_restores_pyiqa(hub):
             socket.socket().connect(("127.0.0.1", 9))
     assert arch_util.load_pretrained_network is original
     metric_requirements("l", {"kind": "pyiqa", "name": "lpips-vgg"})
-    import pyiqa.archs.lpips_arch as lpips_arch
+    from pyiqa.archs import lpips_arch
 
     assert lpips_arch.load_pretrained_network is original

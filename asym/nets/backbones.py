@@ -138,10 +138,9 @@ class _Normalised(nn.Module):
 class VGG16Stages(_Normalised):
     """VGG-16 conv layers in DISTS's five stages; returns [input, relu1_2, ..., relu5_3]."""
 
-    channels = [3, 64, 128, 256, 512, 512]
-
     def __init__(self, draw_weights: bool = True):
         super().__init__()
+        self.channels = [3, 64, 128, 256, 512, 512]
         import torchvision
 
         if draw_weights:
@@ -260,7 +259,7 @@ class TimmIntermediates(_Normalised):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         h = self.normalise(x)
         if self.patch > 1:
-            size = [max(self.patch, int(round(s / self.patch)) * self.patch) for s in h.shape[-2:]]
+            size = [max(self.patch, round(s / self.patch) * self.patch) for s in h.shape[-2:]]
             if size != list(h.shape[-2:]):
                 h = F.interpolate(h, size=size, mode="bilinear", align_corners=False, antialias=True)
         return [x, *self.body.forward_intermediates(h, indices=self.indices, output_fmt="NCHW",

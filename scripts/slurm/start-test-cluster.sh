@@ -72,6 +72,7 @@ MUNGE_DIR="$STATE_DIR/munge"
 SOCKET="$MUNGE_DIR/munge.socket"
 LOG_DIR="$STATE_DIR/log"
 
+rm -rf "$LOG_DIR" "$STATE_DIR/state" "$STATE_DIR/spool"  # logs kept by stop --keep-logs: a fresh start clears them
 mkdir -p "$STATE_DIR" "$MUNGE_DIR" "$LOG_DIR" "$STATE_DIR/state" "$STATE_DIR/spool" /etc/slurm
 chmod 700 "$MUNGE_DIR"
 
