@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
+export PATH="$PATH:/usr/sbin:/sbin"  # the daemons live in sbin
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 

@@ -24,6 +24,7 @@
 # Exit status: 0 ready; 1 a precondition failed (message says which); 2 a daemon did not
 # come up (its log's tail is printed).
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # the daemons live in sbin
 
 STATE_DIR="${ASYM_SLURM_TEST_DIR:-/tmp/asym-slurm-test}"
 CONF=/etc/slurm/slurm.conf

@@ -7,6 +7,7 @@
 #
 #   sudo scripts/slurm/stop-test-cluster.sh [--keep-logs]    # --keep-logs: keep $STATE_DIR/log
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # the daemons live in sbin
 
 STATE_DIR="${ASYM_SLURM_TEST_DIR:-/tmp/asym-slurm-test}"
 CONF=/etc/slurm/slurm.conf
