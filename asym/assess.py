@@ -35,7 +35,10 @@ def score_set(metric_spec: dict, dataset: str, kind: str, root: Path, batch_size
     distorted = [to_tensor(read_rgb(path)) for path in table["distorted"]]
     scores = score_pairs(metric, distorted, [refs[p] for p in table["reference"]], batch_size, device)
     root = Path(root).resolve()
-    rel = lambda p: Path(p).resolve().relative_to(root).as_posix()  # noqa: E731
+
+    def rel(path) -> str:
+        return Path(path).resolve().relative_to(root).as_posix()
+
     return pd.DataFrame({
         "dataset": dataset, "metric": metric_spec["name"],
         "reference": [rel(p) for p in table["reference"]], "distorted": [rel(p) for p in table["distorted"]],

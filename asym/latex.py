@@ -115,7 +115,7 @@ def table_float(body: str, caption: str, label: str, ncols: int, size: str = r"\
                       rf"\caption{{{caption}}}", rf"\label{{{label}}}", inner, r"\end{table}", ""])
 
 
-def placeholder(caption: str, label: str, text: str) -> str:
+def unavailable_table(caption: str, label: str, text: str) -> str:
     """A float that only says why the table is empty (keeps \\ref and \\input working)."""
     return "\n".join([r"\begin{table}[htbp]", r"\centering", r"\small", rf"\caption{{{caption}}}",
                       rf"\label{{{label}}}", rf"\emph{{{escape(text)}}}", r"\end{table}", ""])
@@ -173,7 +173,7 @@ def transfer_tex(transfer: pd.DataFrame | None) -> str:
     caption = ("Transfer: SRCC [95\\,\\% CI] of IQA models whose backbone starts from random, "
                "ImageNet or discriminator weights, means over seeds.")
     if transfer is None:
-        return placeholder(caption, "tab:transfer", "The transfer stage has not been run at this scale.")
+        return unavailable_table(caption, "tab:transfer", "The transfer stage has not been run at this scale.")
     t = summaries.transfer_display(transfer)
     return table_float(tabular(t, group="backbone"), caption, "tab:transfer", len(t.columns),
                        r"\footnotesize")
@@ -183,7 +183,7 @@ def mixedlm_tex(mixed: pd.DataFrame | None) -> str:
     caption = ("C2, second view: linear mixed model quality $\\sim$ assessment SRCC $\\times$ "
                "adversarial with a random intercept per test image (REML, Wald tests).")
     if mixed is None:
-        return placeholder(caption, "tab:mixedlm", "The mixed model was not fitted.")
+        return unavailable_table(caption, "tab:mixedlm", "The mixed model was not fitted.")
     t = summaries.mixedlm_display(mixed)
     return table_float(tabular(t), caption, "tab:mixedlm", len(t.columns))
 
@@ -192,7 +192,7 @@ def pairwise_tex(pairwise: pd.DataFrame | None) -> str:
     caption = ("C4: pairwise discriminator comparisons (mean quality difference over matched "
                "cells, sign-flip p, Holm-corrected).")
     if pairwise is None or pairwise.empty:
-        return placeholder(caption, "tab:pairwise", "Fewer than two discriminator designs: nothing to compare.")
+        return unavailable_table(caption, "tab:pairwise", "Fewer than two discriminator designs: nothing to compare.")
     t = summaries.pairwise_display(pairwise)
     return table_float(tabular(t), caption, "tab:pairwise", len(t.columns))
 
@@ -256,24 +256,10 @@ def write_all(claims, corr, evaluation, ranks, scale, out_dir, transfer=None, mi
 # --------------------------------------------------------------------------- #
 # CLI
 # --------------------------------------------------------------------------- #
-def _read_csv(path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input not found: {path}; run the stage that writes it first")
-    return pd.read_csv(path)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m asym.latex",
                                 description="booktabs tables and number macros for report/report.tex")
-    p.add_argument("--claims", required=True)
-    p.add_argument("--correlations", required=True)
-    p.add_argument("--evaluation", required=True)
-    p.add_argument("--ranks", required=True)
-    p.add_argument("--transfer", default=None, help="results/transfer/correlations.csv (optional)")
-    p.add_argument("--mixedlm", default=None, help="results/analysis/c2_mixedlm.csv (optional)")
-    p.add_argument("--pairwise", default=None, help="results/analysis/c4_pairwise.csv (optional)")
-    p.add_argument("--scale", choices=sorted(SCALE_TEXT), required=True)
+    summaries.add_result_arguments(p)
     p.add_argument("--out-dir", required=True, help="folder for the .tex files")
     return p
 
@@ -281,9 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        tables = [_read_csv(p) for p in (args.claims, args.correlations, args.evaluation, args.ranks)]
-        extra = {k: _read_csv(v) if v else None for k, v in
-                 (("transfer", args.transfer), ("mixed", args.mixedlm), ("pairwise", args.pairwise))}
+        tables, extra = summaries.read_results(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

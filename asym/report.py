@@ -240,24 +240,10 @@ def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now
 # --------------------------------------------------------------------------- #
 # CLI
 # --------------------------------------------------------------------------- #
-def _read_csv(path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input not found: {path}; run the stage that writes it first")
-    return pd.read_csv(path)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m asym.report", description="Self-contained HTML report.")
-    p.add_argument("--claims", required=True)
-    p.add_argument("--correlations", required=True)
-    p.add_argument("--evaluation", required=True)
-    p.add_argument("--ranks", required=True)
-    p.add_argument("--transfer", default=None, help="results/transfer/correlations.csv (optional)")
-    p.add_argument("--mixedlm", default=None, help="results/analysis/c2_mixedlm.csv (optional)")
-    p.add_argument("--pairwise", default=None, help="results/analysis/c4_pairwise.csv (optional)")
+    summaries.add_result_arguments(p)
     p.add_argument("--figures", nargs="*", default=[], help="PNG files to embed")
-    p.add_argument("--scale", choices=sorted(SCALE_TEXT), required=True)
     p.add_argument("--config-file", default=None, help="YAML config shown verbatim")
     p.add_argument("--out", required=True)
     return p
@@ -266,9 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        tables = [_read_csv(p) for p in (args.claims, args.correlations, args.evaluation, args.ranks)]
-        extra = {k: _read_csv(v) if v else None for k, v in
-                 (("transfer", args.transfer), ("mixed", args.mixedlm), ("pairwise", args.pairwise))}
+        tables, extra = summaries.read_results(args)
         figures = [Path(f) for f in args.figures]
         for f in figures:
             if not f.is_file():

@@ -543,3 +543,37 @@ def _c2_taus(ranks: pd.DataFrame) -> tuple[float, float]:
         ok = len(p) >= 2 and np.ptp(x) > 0 and np.ptp(y) > 0
         out.append(float(kendalltau(x, y).statistic) if ok else float("nan"))
     return out[0], out[1]
+
+
+# --------------------------------------------------------------------------- #
+# The result files the report and the LaTeX tables both read (one CLI contract)
+# --------------------------------------------------------------------------- #
+def add_result_arguments(parser) -> None:
+    """The result-file options shared by ``python -m asym.report`` and ``python -m asym.latex``."""
+    parser.add_argument("--claims", required=True)
+    parser.add_argument("--correlations", required=True)
+    parser.add_argument("--evaluation", required=True)
+    parser.add_argument("--ranks", required=True)
+    parser.add_argument("--transfer", default=None, help="results/transfer/correlations.csv (optional)")
+    parser.add_argument("--mixedlm", default=None, help="results/analysis/c2_mixedlm.csv (optional)")
+    parser.add_argument("--pairwise", default=None, help="results/analysis/c4_pairwise.csv (optional)")
+    parser.add_argument("--scale", choices=sorted(SCALE_TEXT), required=True)
+
+
+def read_csv(path) -> pd.DataFrame:
+    from pathlib import Path
+
+    from asym.io import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"input not found: {path}; run the stage that writes it first")
+    return pd.read_csv(path)
+
+
+def read_results(args) -> tuple[list[pd.DataFrame], dict]:
+    """(claims, correlations, evaluation, ranks) and the optional tables, from parsed arguments."""
+    tables = [read_csv(p) for p in (args.claims, args.correlations, args.evaluation, args.ranks)]
+    extra = {k: read_csv(v) if v else None for k, v in
+             (("transfer", args.transfer), ("mixed", args.mixedlm), ("pairwise", args.pairwise))}
+    return tables, extra

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,7 +23,6 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from asym.figures import style
-from asym.io import InputError
 
 MAX_COLS = 3
 
@@ -91,15 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        corr = pd.read_csv(args.correlations)
-    except FileNotFoundError:
-        print(f"error: {InputError(f'input table not found: {args.correlations}')}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(corr), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(style.read_table(a.correlations)))
 
 
 if __name__ == "__main__":

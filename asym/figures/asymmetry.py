@@ -17,14 +17,12 @@ Writes the PNG and a PDF beside it.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from asym.figures import style
-from asym.io import InputError
 from asym.summaries import quality_ci  # the same CIs as the report's optimization table
 
 # candidate label offsets (points) around a marker: close ones first, then a
@@ -161,24 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        ranks = _read(args.ranks)
-        evaluation = _read(args.evaluation)
-        cis = quality_ci(evaluation, n_boot=args.n_boot, seed=args.seed)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(ranks, cis), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
-
-
-def _read(path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError as exc:
-        raise InputError(f"input table not found: {path}") from exc
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(style.read_table(a.ranks),
+                                              quality_ci(style.read_table(a.evaluation), n_boot=a.n_boot, seed=a.seed)))
 
 
 if __name__ == "__main__":

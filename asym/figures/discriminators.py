@@ -17,7 +17,6 @@ from :func:`asym.summaries.discriminator_summary`. Writes the PNG and a PDF.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,7 +25,6 @@ from matplotlib.lines import Line2D
 
 from asym.claims import discriminator_group
 from asym.figures import style
-from asym.io import InputError
 from asym.summaries import discriminator_summary
 
 GROUP_STYLE = {
@@ -89,15 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        overall, per_loss = discriminator_summary(style.read_table(args.evaluation), args.n_boot, args.seed)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(overall, per_loss), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(*discriminator_summary(style.read_table(a.evaluation), a.n_boot, a.seed)))
 
 
 if __name__ == "__main__":

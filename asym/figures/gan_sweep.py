@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,7 +25,6 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from asym.figures import style
-from asym.io import InputError
 from asym.summaries import gan_sweep_summary
 
 MAX_COLS = 4
@@ -97,15 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        summary = gan_sweep_summary(style.read_table(args.evaluation), args.n_boot, args.seed)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(summary), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(gan_sweep_summary(style.read_table(a.evaluation), a.n_boot, a.seed)))
 
 
 if __name__ == "__main__":

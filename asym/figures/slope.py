@@ -16,14 +16,12 @@ Writes the PNG and a PDF beside it.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from asym.figures import style
-from asym.io import InputError
 
 
 def _tau(x, y) -> float:
@@ -107,15 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        ranks = style.read_table(args.ranks)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(ranks), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(style.read_table(a.ranks)))
 
 
 if __name__ == "__main__":

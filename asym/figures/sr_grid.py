@@ -23,7 +23,6 @@ Writes the PNG and a PDF beside it.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -186,17 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        evaluation = style.read_table(args.evaluation)
-        fig = make_figure(args.runs_dir, args.test_dir, evaluation, args.image, args.crop,
-                          args.crop_xy, args.scale_factor)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(fig, args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(a.runs_dir, a.test_dir, style.read_table(a.evaluation), a.image,
+                                                          a.crop, a.crop_xy, a.scale_factor))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ PDF beside it.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -30,7 +29,6 @@ from matplotlib.ticker import FuncFormatter
 
 from asym.figures import style
 from asym.figures.runlogs import load_logs, minor_label, smooth
-from asym.io import InputError
 
 PANELS = [
     ("discriminator accuracy", [("d_real_acc", "-", "real"), ("d_fake_acc", "--", "generated")], False),
@@ -100,15 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        logs = load_logs(args.logs)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(logs), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(load_logs(a.logs)))
 
 
 if __name__ == "__main__":

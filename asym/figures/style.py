@@ -12,6 +12,7 @@ Usage in a figure module::
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -86,6 +87,23 @@ def save(fig, out_png: str | os.PathLike) -> tuple[Path, Path]:
     finally:
         plt.close(fig)
     return out_png, out_pdf
+
+
+def run_cli(argv, parser, build) -> int:
+    """Every figure module's ``main``: parse, ``build(args) -> Figure``, save PNG + PDF.
+
+    Bad input (a missing or malformed table) raises :class:`InputError` inside
+    ``build``; it is printed and the command exits with status 2.
+    """
+    args = parser.parse_args(argv)
+    try:
+        fig = build(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    png, pdf = save(fig, args.out)
+    print(f"wrote {png} and {pdf}")
+    return 0
 
 
 def read_table(path) -> pd.DataFrame:

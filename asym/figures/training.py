@@ -18,7 +18,6 @@ adversarial when its log has GAN losses. Writes the PNG and a PDF beside it.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -27,7 +26,6 @@ from matplotlib.ticker import FuncFormatter
 
 from asym.figures import style
 from asym.figures.runlogs import load_logs, minor_label, smooth
-from asym.io import InputError
 
 
 def make_figure(logs: pd.DataFrame):
@@ -93,15 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        logs = load_logs(args.logs)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(logs), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(load_logs(a.logs)))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -97,19 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def read_transfer(path) -> pd.DataFrame:
+    """results/transfer/correlations.csv, checked for the columns the figure needs."""
+    transfer = style.read_table(path)
+    missing = {"backbone", "init", "dataset", "srcc"} - set(transfer.columns)
+    if missing:
+        raise InputError(f"{path} lacks columns {sorted(missing)}")
+    return transfer
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        transfer = style.read_table(args.transfer)
-        missing = {"backbone", "init", "dataset", "srcc"} - set(transfer.columns)
-        if missing:
-            raise InputError(f"{args.transfer} lacks columns {sorted(missing)}")
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    png, pdf = style.save(make_figure(transfer), args.out)
-    print(f"wrote {png} and {pdf}")
-    return 0
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(read_transfer(a.transfer)))
 
 
 if __name__ == "__main__":
