@@ -86,8 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _build(args):
+    overall, per_loss = discriminator_summary(style.read_table(args.evaluation), args.n_boot, args.seed)
+    return make_figure(overall, per_loss)
+
+
 def main(argv=None) -> int:
-    return style.run_cli(argv, build_parser(), lambda a: make_figure(*discriminator_summary(style.read_table(a.evaluation), a.n_boot, a.seed)))
+    return style.run_cli(argv, build_parser(), _build)
 
 
 if __name__ == "__main__":

@@ -94,8 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _build(args):
+    return make_figure(gan_sweep_summary(style.read_table(args.evaluation), args.n_boot, args.seed))
+
+
 def main(argv=None) -> int:
-    return style.run_cli(argv, build_parser(), lambda a: make_figure(gan_sweep_summary(style.read_table(a.evaluation), a.n_boot, a.seed)))
+    return style.run_cli(argv, build_parser(), _build)
 
 
 if __name__ == "__main__":

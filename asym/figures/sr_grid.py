@@ -184,9 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _build(args):
+    evaluation = style.read_table(args.evaluation)
+    return make_figure(args.runs_dir, args.test_dir, evaluation, args.image, args.crop, args.crop_xy,
+                       args.scale_factor)
+
+
 def main(argv=None) -> int:
-    return style.run_cli(argv, build_parser(), lambda a: make_figure(a.runs_dir, a.test_dir, style.read_table(a.evaluation), a.image,
-                                                          a.crop, a.crop_xy, a.scale_factor))
+    return style.run_cli(argv, build_parser(), _build)
 
 
 if __name__ == "__main__":
