@@ -8,6 +8,10 @@ Rows: ``dataset, metric, reference, distorted, score, lower_better, mos``; paths
 relative to the set's root, so result files do not depend on where data live. One
 metric instance scores the whole set in batches (no model rebuilt per image). The
 correlations are :mod:`asym.correlate`'s job.
+
+A metric fitted on this very set (spec ``fitted_on`` equal to ``--dataset``, as
+:func:`asym.config.metric_spec` writes it) is scored on the references its fit held out
+only: correlations on the references it was fitted to would flatter it.
 """
 
 from __future__ import annotations
@@ -27,9 +31,24 @@ from asym.io import read_rgb, write_csv
 SCORE_COLUMNS = ["dataset", "metric", "reference", "distorted", "score", "lower_better", "mos"]
 
 
+def held_out_rows(table: pd.DataFrame, fitted_path) -> pd.DataFrame:
+    """The rows of ``table`` whose reference the fit in ``fitted_path`` did not train on."""
+    artefact = torch.load(fitted_path, map_location="cpu", weights_only=True)
+    trained_on = set(artefact["train_references"])
+    keep = ~table["reference"].map(lambda p: Path(p).name).isin(trained_on)
+    if not keep.any():
+        raise ValueError(f"{fitted_path} was fitted on every reference of this set; nothing is left to assess "
+                         "it on. Refit with a test_fraction > 0 (config metrics.<name>.fit.test_fraction).")
+    print(f"fitted on this set: assessing on {int(keep.sum())} of {len(table)} images "
+          f"(the references {fitted_path} did not train on)")
+    return table[keep].reset_index(drop=True)
+
+
 def score_set(metric_spec: dict, dataset: str, kind: str, root: Path, batch_size: int = 8,
               device: str = "cpu") -> pd.DataFrame:
     table = load_iqa_set(kind, root)
+    if metric_spec.get("fitted") and metric_spec.get("fitted_on") == dataset:
+        table = held_out_rows(table, metric_spec["fitted"])
     metric = build_metric(metric_spec, device=device)
     refs = {path: to_tensor(read_rgb(path)) for path in table["reference"].unique()}
     distorted = [to_tensor(read_rgb(path)) for path in table["distorted"]]

@@ -279,9 +279,11 @@ def main_gan_setting(cfg: dict) -> str | None:
 
 def metric_spec(cfg: dict, name: str) -> dict:
     """A metric as its jobs build it: a metric with ``fit`` uses its fitted weights file."""
-    spec = {"name": name, **copy.deepcopy(cfg["metrics"][name])}
-    if spec.pop("fit", None) is not None:
+    spec = _named_spec(cfg, name)
+    fit = spec.pop("fit", None)
+    if fit is not None:
         spec["fitted"] = fitted_file(cfg, name)
+        spec["fitted_on"] = fit["dataset"]  # assessment on this set keeps only the held-out references
     return spec
 
 
@@ -295,9 +297,20 @@ def fitted_files(cfg: dict, names) -> list[str]:
     return [fitted_file(cfg, n) for n in names if "fit" in cfg["metrics"][n]]
 
 
+def _named_spec(cfg: dict, name: str) -> dict:
+    """A copy of config metric ``name`` whose ``name`` is the config key; a pyiqa metric's own
+    ``name:`` (pyiqa's model name, e.g. ``afine_fr`` for config key ``afine``) moves to
+    ``pyiqa_name``, so every result row is labelled with the key the config uses."""
+    entry = copy.deepcopy(cfg["metrics"][name])
+    if entry.get("kind") == "pyiqa":
+        entry["pyiqa_name"] = entry.pop("name", name)
+    entry.pop("name", None)
+    return {"name": name, **entry}
+
+
 def fit_spec(cfg: dict, name: str) -> dict:
     """The metric to fit (without ``fit``/``fitted``) and how, for ``python -m asym.fit_metric``."""
-    spec = {"name": name, **copy.deepcopy(cfg["metrics"][name])}
+    spec = _named_spec(cfg, name)
     how = spec.pop("fit")
     return {"metric": spec, **how}
 

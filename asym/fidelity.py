@@ -75,20 +75,47 @@ class PixelMetric(Metric):
 
 
 class PyiqaMetric(Metric):
-    """A pyiqa metric; ``as_loss=True`` keeps its gradient and skips its [0,1] range check."""
+    """A pyiqa metric; ``as_loss=True`` keeps its gradient and skips its [0,1] range check.
+
+    Offline by design: before pyiqa builds the metric, :func:`asym.weights.pyiqa_requirements`
+    lists the files its constructor would download (a dry run that never reads a file nor
+    opens a socket); any missing one fails at once with its path and official source, and
+    the real construction runs with sockets blocked, so a missing file never turns into a
+    download attempt or a hang.
+    """
 
     def __init__(self, spec: dict, device: str = "cpu"):
         super().__init__(spec)
         import pyiqa
 
+        from asym.nets.backbones import WeightsMissingError
+        from asym.weights import NetworkBlocked, block_network, pyiqa_requirements
+
+        pyiqa_name = spec.get("pyiqa_name", spec["name"])
+        requirements, note = pyiqa_requirements(self.name, pyiqa_name)
+        missing = [r for r in requirements if r.missing]
+        if missing:
+            listing = "\n".join(f"  {r.path}  ({r.what}; official source: {r.source})" for r in missing)
+            raise WeightsMissingError(
+                f"pyiqa metric {pyiqa_name!r} (config metric {self.name!r}) needs weight files that are "
+                f"missing:\n{listing}\nPut them there (from the pinned cache of the paper set-up, or the "
+                "official source) or drop the metric from the config; `asym weights check --config FILE` "
+                "lists every file a config needs. No download is attempted."
+            )
         try:
-            self.net = pyiqa.create_metric(spec["name"] if "pyiqa_name" not in spec else spec["pyiqa_name"],
-                                           as_loss=True, loss_reduction="none", device=torch.device(device))
-        except Exception as exc:  # pyiqa raises plain exceptions for missing weights/unknown names
+            with block_network():
+                self.net = pyiqa.create_metric(pyiqa_name, as_loss=True, loss_reduction="none",
+                                               device=torch.device(device))
+        except NetworkBlocked as exc:
+            raise WeightsMissingError(
+                f"pyiqa tried to download while building {pyiqa_name!r} (config metric {self.name!r}); "
+                f"{note or 'its files could not be listed offline'}. Put its weights under "
+                "$TORCH_HOME/hub/pyiqa (see `asym weights check --config FILE`). No download is attempted."
+            ) from exc
+        except Exception as exc:  # pyiqa raises plain exceptions for unknown names and bad options
             raise RuntimeError(
                 f"pyiqa could not build metric {spec['name']!r}: {exc}. Unknown names are listed by "
-                "`python -c 'import pyiqa; print(pyiqa.list_models())'`; weight files belong in "
-                "$TORCH_HOME/hub/pyiqa (no download is attempted offline)."
+                "`python -c 'import pyiqa; print(pyiqa.list_models())'`."
             ) from exc
         self.lower_better = bool(self.net.lower_better)
         self.mode = self.net.metric_mode

@@ -140,9 +140,6 @@ def _pyiqa_dry_run(found: list[tuple[str, str, str]]):
     def no_load_state_dict(self, state_dict, strict=True, assign=False):
         return torch.nn.modules.module._IncompatibleKeys([], [])
 
-    def blocked(*args, **kwargs):
-        raise NetworkBlocked("network access attempted during the offline weights check")
-
     originals = {
         "load_file_from_url": download_util.load_file_from_url,
         "load_pretrained_network": arch_util.load_pretrained_network,
@@ -166,9 +163,19 @@ def _pyiqa_dry_run(found: list[tuple[str, str, str]]):
         stack.enter_context(mock.patch.object(timm_builder, "load_pretrained", timm_load_pretrained))
         stack.enter_context(mock.patch.object(torch, "load", guarded_load))
         stack.enter_context(mock.patch.object(torch.nn.Module, "load_state_dict", no_load_state_dict))
-        stack.enter_context(mock.patch.object(socket.socket, "connect", blocked))
-        stack.enter_context(mock.patch.object(socket, "create_connection", blocked))
+        stack.enter_context(block_network())
         stack.enter_context(mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1"}))
+        yield
+
+
+@contextmanager
+def block_network():
+    """Any attempt to open a network connection inside raises :class:`NetworkBlocked` at once."""
+
+    def blocked(*args, **kwargs):
+        raise NetworkBlocked("network access attempted; this project never downloads inside a job")
+
+    with mock.patch.object(socket.socket, "connect", blocked), mock.patch.object(socket, "create_connection", blocked):
         yield
 
 
@@ -252,7 +259,7 @@ def metric_requirements(name: str, spec: dict, cfg: dict | None = None) -> tuple
             reqs.append(Requirement(name, f"backbone {spec.get('backbone')} weights", path, Path(path).is_file(),
                                     OFFICIAL_WEIGHTS.get(spec.get("backbone"), "the backbone's official release")))
         if spec.get("fitted"):
-            base = {"name": name, **{k: v for k, v in spec.items() if k != "fitted"}}
+            base = {"name": name, **{k: v for k, v in spec.items() if k not in ("fitted", "fitted_on")}}
             command = (f"python -m asym.fit_metric --metric-spec '{json.dumps(base, sort_keys=True)}' "
                        f"--dataset-kind <kind> --root <iqa set root> --out {spec['fitted']}")
             reqs.append(Requirement(name, "fitted alpha/beta", spec["fitted"], Path(spec["fitted"]).is_file(), command))
@@ -262,7 +269,7 @@ def metric_requirements(name: str, spec: dict, cfg: dict | None = None) -> tuple
                                     f"workflow rule fit_metric (on IQA set {spec['fit'].get('dataset')!r})",
                                     made_by_workflow=True))
     elif kind == "pyiqa":
-        found, note = pyiqa_requirements(name, spec.get("name", name))
+        found, note = pyiqa_requirements(name, spec.get("pyiqa_name", spec.get("name", name)))
         reqs.extend(found)
         if note:
             notes.append(f"{name}: {note}")

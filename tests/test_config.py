@@ -142,3 +142,14 @@ def test_main_gan_setting_must_cover_every_loss(demo):
     bad["analysis"]["main_gan_setting"] = "vgg-w0.05"
     with pytest.raises(ConfigError, match="every loss"):
         validate(bad)
+
+
+def test_pyiqa_metric_rows_carry_the_config_key_not_the_pyiqa_name(tiny_cfg):
+    """Config key ``afine`` with pyiqa name ``afine_fr``: jobs label results ``afine``."""
+    from asym.config import metric_spec
+
+    cfg = copy.deepcopy(tiny_cfg)
+    cfg["metrics"]["afine"] = {"kind": "pyiqa", "name": "afine_fr", "group": "clip"}
+    spec = metric_spec(cfg, "afine")
+    assert spec["name"] == "afine" and spec["pyiqa_name"] == "afine_fr"
+    assert metric_spec(cfg, "l1")["name"] == "l1" and "pyiqa_name" not in metric_spec(cfg, "l1")

@@ -79,3 +79,25 @@ def test_written_files_are_world_readable(tmp_path):
     write_csv(pd.DataFrame({"a": [1]}), tmp_path / "x.csv")
     assert (tmp_path / "x.csv").stat().st_mode & 0o044 == 0o044
     assert np.isfinite(pd.read_csv(tmp_path / "x.csv")["a"]).all()
+
+
+def test_a_metric_fitted_on_the_set_is_assessed_on_its_held_out_references_only(tiny_cfg, tiny_workdir, tmp_path):
+    from pathlib import Path
+
+    from asym.fit_metric import fit_metric, save_artefact
+
+    root = tiny_workdir / tiny_cfg["data"]["iqa_sets"]["synthetic"]["root"]
+    spec = metric_spec(tiny_cfg, "dists_vgg16-R")
+    assert spec["fitted_on"] == "synthetic"
+    spec["fitted"] = str(tmp_path / "fitted.pt")
+    base = {k: v for k, v in spec.items() if k not in ("fitted", "fitted_on")}
+    artefact = fit_metric(base, "synthetic", root, test_fraction=0.5, seed=0, steps=5)
+    save_artefact(artefact, spec["fitted"])
+
+    table = score_set(spec, "synthetic", "synthetic", root, batch_size=4)
+    assessed = {Path(p).name for p in table["reference"]}
+    assert assessed == set(artefact["test_references"])
+    assert not assessed & set(artefact["train_references"])
+    # On another set (or unfitted), every reference is assessed.
+    elsewhere = score_set({**spec, "fitted_on": "kadid10k"}, "synthetic", "synthetic", root, batch_size=4)
+    assert len(elsewhere) > len(table)

@@ -96,3 +96,45 @@ def test_dry_run_blocks_the_network_and_restores_pyiqa(hub):
     from pyiqa.archs import lpips_arch
 
     assert lpips_arch.load_pretrained_network is original
+
+
+def test_pyiqa_metric_with_missing_weights_fails_at_once_naming_each_file(hub, monkeypatch):
+    """Building a loss/evaluator whose weights are absent never reaches pyiqa's downloader."""
+    from pyiqa.utils import download_util
+
+    from asym.fidelity import build_metric
+    from asym.nets.backbones import WeightsMissingError
+
+    def no_download(*args, **kwargs):  # the test fails loudly if pyiqa's real downloader is reached
+        raise AssertionError("pyiqa's downloader was called")
+
+    monkeypatch.setattr(download_util, "download_file_from_url", no_download, raising=False)
+    with pytest.raises(WeightsMissingError) as err:
+        build_metric({"name": "my_lpips", "kind": "pyiqa", "pyiqa_name": "lpips", "group": "alexnet"})
+    message = str(err.value)
+    assert "my_lpips" in message and "'lpips'" in message
+    assert str(hub / "pyiqa") in message and "LPIPS_v0.1_alex" in message
+    assert str(hub / "checkpoints" / "alexnet-owt-7be5be79.pth") in message
+    assert "https://" in message and "asym weights check" in message
+
+
+def test_pyiqa_metric_without_weight_files_builds_and_scores(hub):
+    import torch
+
+    from asym.fidelity import build_metric
+
+    metric = build_metric({"name": "gmsd", "kind": "pyiqa", "group": "gradient"})
+    ref = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    scores = metric.score(ref.flip(-1), ref)
+    assert scores.shape == (2,) and (scores > 0).all()
+    assert torch.allclose(metric.score(ref, ref), torch.zeros(2), atol=1e-6)
+
+
+def test_block_network_raises_instead_of_connecting():
+    from asym.weights import block_network
+
+    with block_network(), pytest.raises(NetworkBlocked):
+        socket.create_connection(("127.0.0.1", 9))
+    with socket.socket() as s:  # restored afterwards: connecting to a closed port is refused, not blocked
+        with pytest.raises(ConnectionRefusedError):
+            s.connect(("127.0.0.1", 9))
