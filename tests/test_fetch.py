@@ -1,0 +1,293 @@
+"""asym.data.fetch against a loopback HTTP server: verified installs, clear refusals, no partial data.
+
+Archives are small fixtures in the official layouts (tests/iqa_fixtures.py), served from
+127.0.0.1 through the lab-mirror variable; nothing else is contacted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import tarfile
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from iqa_fixtures import BUILDERS, write_image
+
+from asym.data import fetch as F
+from asym.data.iqa_sets import load_iqa_set
+
+REPO = Path(__file__).resolve().parent.parent
+KADID_PATH = "/datasets.vqa.mmsp-kn.de/archives/kadid10k.zip"  # official address, under the mirror
+
+
+class LoopbackServer:
+    """Serves ``files`` ({path: bytes}) on 127.0.0.1; paths in ``truncate`` send half the body, then close."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.truncate: set[str] = set()
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # http.server's method name
+                server.requests.append(self.path)
+                body = server.files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.path in server.truncate:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(monkeypatch):
+    srv = LoopbackServer()
+    monkeypatch.setenv(F.MIRROR_ENV, srv.url)
+    yield srv
+    srv.close()
+
+
+def zip_folder(folder: Path, prefix: str) -> bytes:
+    """The files under ``folder`` as a zip whose members start with ``prefix/`` (the official wrapper folder)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{prefix}/{path.relative_to(folder)}" if prefix else str(path.relative_to(folder)))
+    return buffer.getvalue()
+
+
+def kadid_zip(tmp: Path) -> bytes:
+    return zip_folder(BUILDERS["kadid10k"](tmp / "kadid10k-src"), "kadid10k")
+
+
+def pinned(name: str, files: dict[str, bytes]) -> dict:
+    return {name: {f: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for f, b in files.items()}}
+
+
+def real_sources() -> dict:
+    return F.load_sources(REPO / "data" / "paper" / "sources.yaml", REPO / "data" / "paper" / "weights.yaml")
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary files or folders the fetch may have left (its names start with a dot)."""
+    return sorted(str(p) for p in folder.rglob(".*")) if folder.exists() else []
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    """Run in an empty folder: data/paper, data/downloads and the checksum file are relative paths."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_fetch_verifies_extracts_and_installs_a_readable_set(work, server):
+    archive = kadid_zip(work.parent)
+    server.files[KADID_PATH] = archive
+    target = F.fetch("kadid10k", real_sources(), pinned("kadid10k", {"kadid10k.zip": archive}))
+    assert target == Path("data/paper/iqa/kadid10k")
+    table = load_iqa_set("kadid10k", target)
+    assert len(table) == 3 and table["mos"].between(1, 5).all()
+    assert server.requests == [KADID_PATH]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["kadid10k"]  # no temporaries beside it
+
+
+def test_unpinned_source_is_refused_before_any_download(work, server):
+    server.files[KADID_PATH] = kadid_zip(work.parent)
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("kadid10k", real_sources(), {"kadid10k": None})
+    text = str(err.value)
+    assert "no checksum recorded for kadid10k.zip" in text
+    assert "https://datasets.vqa.mmsp-kn.de/archives/kadid10k.zip" in text
+    assert "python -m asym.data.fetch pin kadid10k" in text and "checksums.yaml" in text
+    assert server.requests == [] and not Path("data").exists()
+
+
+def test_corrupted_download_is_rejected_and_leaves_nothing(work, server):
+    archive = kadid_zip(work.parent)
+    corrupted = archive[:100] + bytes([archive[100] ^ 0xFF]) + archive[101:]
+    server.files[KADID_PATH] = corrupted
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("kadid10k", real_sources(), pinned("kadid10k", {"kadid10k.zip": archive}))
+    text = str(err.value)
+    assert "kadid10k" in text and "sha256 mismatch" in text and f"{server.url}{KADID_PATH}" in text
+    assert f"expected {hashlib.sha256(archive).hexdigest()}" in text
+    assert f"got      {hashlib.sha256(corrupted).hexdigest()}" in text
+    assert not Path("data").exists()  # neither a partial folder nor the folders it created
+
+
+def test_truncated_download_is_rejected_and_leaves_nothing(work, server):
+    archive = kadid_zip(work.parent)
+    server.files[KADID_PATH] = archive
+    server.truncate.add(KADID_PATH)
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("kadid10k", real_sources(), pinned("kadid10k", {"kadid10k.zip": archive}))
+    text = str(err.value)
+    assert "truncated" in text and f"of {len(archive)} bytes" in text and "kadid10k" in text
+    assert not Path("data").exists()
+
+
+def test_existing_data_survive_a_failed_refetch_and_a_good_one_replaces_them(work, server):
+    archive = kadid_zip(work.parent)
+    checksums = pinned("kadid10k", {"kadid10k.zip": archive})
+    server.files[KADID_PATH] = archive
+    target = F.fetch("kadid10k", real_sources(), checksums)
+    (target / "marker.txt").write_text("old copy")
+    before = sorted((p.relative_to(target), p.read_bytes()) for p in target.rglob("*") if p.is_file())
+    server.files[KADID_PATH] = archive[:-10] + b"0123456789"  # same size, other bytes
+    with pytest.raises(F.FetchError, match="sha256 mismatch"):
+        F.fetch("kadid10k", real_sources(), checksums)
+    after = sorted((p.relative_to(target), p.read_bytes()) for p in target.rglob("*") if p.is_file())
+    assert after == before and leftovers(target.parent) == []
+    server.files[KADID_PATH] = archive
+    F.fetch("kadid10k", real_sources(), checksums)
+    assert not (target / "marker.txt").exists() and len(load_iqa_set("kadid10k", target)) == 3
+
+
+def test_wrong_layout_is_rejected_with_the_readers_message(work, server):
+    src = BUILDERS["kadid10k"](work.parent / "bad")
+    (src / "dmos.csv").unlink()
+    archive = zip_folder(src, "kadid10k")
+    server.files[KADID_PATH] = archive
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("kadid10k", real_sources(), pinned("kadid10k", {"kadid10k.zip": archive}))
+    assert "layout the kadid10k reader expects" in str(err.value) and "dmos.csv" in str(err.value)
+    assert not Path("data").exists()
+
+
+def test_manual_source_explains_where_to_get_it_then_pins_and_installs_from_downloads(work, server):
+    sources = real_sources()
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("live", sources, {"live": None})  # instructions come first, pinned or not
+    text = str(err.value)
+    assert "must be downloaded by hand" in text
+    assert "https://live.ece.utexas.edu/research/quality/subjective.htm" in text
+    assert str((work / "data" / "downloads" / "databaserelease2.zip").resolve()) in text
+    assert server.requests == [] and not Path("data/paper").exists()
+
+    archive = zip_folder(BUILDERS["live"](work.parent / "live-src"), "databaserelease2")
+    Path("data/downloads").mkdir(parents=True)
+    Path("data/downloads/databaserelease2.zip").write_bytes(archive)
+    checksum_file = Path("checksums.yaml")
+    F.pin("live", sources=sources, checksums_path=checksum_file)
+    recorded = yaml.safe_load(checksum_file.read_text())
+    assert recorded == pinned("live", {"databaserelease2.zip": archive})
+    with pytest.raises(F.FetchError, match="already pinned"):
+        F.pin("live", sources=sources, checksums_path=checksum_file)
+    target = F.fetch("live", sources, recorded)
+    assert len(load_iqa_set("live", target)) == 5
+    assert Path("data/downloads/databaserelease2.zip").read_bytes() == archive  # the user's copy is kept
+
+
+def test_pin_downloads_records_and_the_next_fetch_uses_the_kept_archive(work, server):
+    archive = kadid_zip(work.parent)
+    server.files[KADID_PATH] = archive
+    F.pin("kadid10k", sources=real_sources(), checksums_path=Path("c.yaml"))
+    assert Path("data/downloads/kadid10k.zip").read_bytes() == archive
+    assert leftovers(Path("data")) == []
+    F.fetch("kadid10k", real_sources(), F.load_checksums(Path("c.yaml")))
+    assert server.requests == [KADID_PATH]  # fetched once, by pin
+
+
+def test_zip_and_tar_merge_into_one_folder_and_the_file_count_is_checked(work, server):
+    src = work.parent / "sr"
+    for k in range(3):
+        write_image(src / "DIV2K_train_HR" / f"{k:04d}.png")
+    for k in range(2):
+        write_image(src / "Flickr2K" / "Flickr2K_HR" / f"{k:06d}.png")
+    write_image(src / "Flickr2K" / "Flickr2K_LR_bicubic" / "X4" / "000000x4.png")  # not taken
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tf:
+        tf.add(src / "Flickr2K", "Flickr2K")
+    files = {"/h/DIV2K_train_HR.zip": zip_folder(src / "DIV2K_train_HR", "DIV2K_train_HR"),
+             "/h/Flickr2K.tar": buffer.getvalue()}
+    server.files.update(files)
+
+    def source(count):
+        return F.Source(name="sr", target=Path("data/sr/HR"), expect={"glob": "*.png", "count": count}, archives=[
+            F.Archive("DIV2K_train_HR.zip", "https://h/DIV2K_train_HR.zip", "zip", take="DIV2K_train_HR"),
+            F.Archive("Flickr2K.tar", "https://h/Flickr2K.tar", "tar", take="Flickr2K/Flickr2K_HR")])
+
+    checksums = pinned("sr", {Path(k).name: v for k, v in files.items()})
+    with pytest.raises(F.FetchError, match="5 files match '\\*.png' after extraction, expected 6"):
+        F.fetch("sr", {"sr": source(6)}, checksums)
+    assert not Path("data").exists()
+    target = F.fetch("sr", {"sr": source(5)}, checksums)
+    assert sorted(p.name for p in target.iterdir()) == sorted(["0000.png", "0001.png", "0002.png", "000000.png", "000001.png"])
+
+
+def test_weight_file_is_checked_against_the_sha256_prefix_in_its_torchvision_name(work, server):
+    good = b"pretend weights" * 100
+    prefix = hashlib.sha256(good).hexdigest()[:8]
+    url = f"https://download.pytorch.org/models/tiny-{prefix}.pth"
+    source = F.Source(name="tiny", target=Path(f"data/weights/tiny-{prefix}.pth"), section="weights",
+                      archives=[F.Archive(f"tiny-{prefix}.pth", url, "file")])
+    server.files[f"/download.pytorch.org/models/tiny-{prefix}.pth"] = b"x" + good[1:]
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("tiny", {"tiny": source}, {})
+    assert f"expected {prefix}... (sha256 prefix in the torchvision file name)" in str(err.value)
+    assert not Path("data").exists()
+    server.files[f"/download.pytorch.org/models/tiny-{prefix}.pth"] = good
+    assert F.fetch("tiny", {"tiny": source}, {}).read_bytes() == good
+    assert leftovers(Path("data")) == []
+
+
+def test_mirror_replaces_only_the_host(monkeypatch):
+    monkeypatch.setenv(F.MIRROR_ENV, "https://mirror.lab.example/data/")
+    assert F.mirror_url("https://download.pytorch.org/models/vgg16-397923af.pth") == \
+        "https://mirror.lab.example/data/download.pytorch.org/models/vgg16-397923af.pth"
+    monkeypatch.delenv(F.MIRROR_ENV)
+    assert F.mirror_url("https://h/x.zip") == "https://h/x.zip"
+
+
+def test_every_path_the_paper_config_reads_has_a_fetch_stage():
+    from asym.config import load_config
+
+    cfg = load_config(REPO / "workflow" / "config" / "paper.yaml")
+    stages = F.dvc_stages(cfg, real_sources())
+    assert sorted(stages) == sorted(F.config_paths(cfg))
+    assert stages["data/paper/iqa/kadid10k"] == ("kadid10k", "data/paper/dvc.yaml:data@kadid10k")
+    assert stages["data/weights/vgg16-397923af.pth"][1] == "data/paper/dvc.yaml:weights@vgg16-397923af"
+    checksums = F.load_checksums(REPO / "data" / "paper" / "checksums.yaml")
+    assert set(checksums) == set(real_sources())  # every source has its params key for DVC
+
+
+def test_demo_config_gets_no_fetch_stage(tiny_cfg):
+    assert F.dvc_stages(tiny_cfg, real_sources()) == {}
+
+
+@pytest.mark.slow  # builds every pyiqa metric of the paper config in a dry run (~10 s)
+def test_weights_manifest_is_up_to_date_with_the_registry(monkeypatch):
+    from asym.config import load_config
+
+    monkeypatch.chdir(REPO)
+    cfg = load_config("workflow/config/paper.yaml")
+    assert (REPO / "data" / "paper" / "weights.yaml").read_text() == \
+        F.weights_manifest_text(cfg, "workflow/config/paper.yaml")
