@@ -1,158 +1,80 @@
 """Tests of the IQA set readers (asym.data.iqa_sets) on tiny fixtures in each official layout.
 
-Every fixture is built in ``tmp_path``: a few 8x8 images written with PIL and label
-files in the format the set publishes (``.mat`` via scipy, CSV/TXT as text). Nothing
-is downloaded. Run: ``python -m pytest tests/test_iqa_sets.py -q`` (a few seconds).
+Every fixture is built in ``tmp_path`` by tests/iqa_fixtures.py: a few 8x8 images
+written with PIL and label files in the format the set publishes (``.mat`` via scipy,
+``.xlsx`` via openpyxl, CSV/TXT as text). Nothing is downloaded.
+Run: ``python -m pytest tests/test_iqa_sets.py -q`` (a few seconds).
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.io
-from PIL import Image
+from iqa_fixtures import (
+    BUILDERS,
+    CSIQ_CSV,
+    KADID_CSV,
+    KONIQ_ROWS,
+    LIVE_ROWS,
+    LIVEC_ROWS,
+    LIVEC_TRAINING,
+    SPAQ_ROWS,
+    TID_LINES,
+    build_csiq,
+    build_kadid10k,
+    build_koniq10k,
+    build_live,
+    build_livechallenge,
+    build_pipal,
+    build_spaq,
+    build_tid2013,
+    build_tqd,
+)
 
 from asym.data import iqa_sets
 from asym.data.iqa_sets import (
+    NO_REFERENCE_KINDS,
     RAW_COLUMNS,
     READERS,
+    content_ids,
+    is_no_reference,
     load_csiq,
     load_iqa_set,
     load_kadid10k,
+    load_koniq10k,
     load_live,
+    load_livechallenge,
     load_pipal,
+    load_spaq,
     load_tid2013,
     load_tqd,
+    split_by_content,
     split_by_reference,
 )
 from asym.io import InputError
 
 
-def write_image(path: Path, value: int = 128) -> None:
-    """An 8x8 grey RGB image; the format follows the suffix (.png, .bmp, .BMP)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.full((8, 8, 3), value, dtype=np.uint8)).save(
-        path, format="BMP" if path.suffix.lower() == ".bmp" else "PNG")
-
-
-def check_table(table: pd.DataFrame, n_rows: int) -> None:
-    """Columns, row count, absolute existing paths, float scores."""
+def check_table(table: pd.DataFrame, n_rows: int, no_reference: bool = False) -> None:
+    """Columns, row count, absolute existing paths (no reference for NR sets), float scores."""
     assert list(table.columns) == RAW_COLUMNS
     assert len(table) == n_rows
-    for path in list(table["reference"]) + list(table["distorted"]):
+    paths = list(table["distorted"])
+    if no_reference:
+        assert table["reference"].isna().all()
+    else:
+        paths += list(table["reference"])
+    for path in paths:
         assert isinstance(path, str) and Path(path).is_absolute() and Path(path).is_file()
     assert table["mos"].dtype == float and np.isfinite(table["mos"]).all()
     assert str(table["level"].dtype) == "Int64"
 
 
-# ---------------------------------------------------------------- fixtures, one per set
-
-LIVE_ROWS = [  # (entry index in the .mat arrays, folder, image number, reference, dmos)
-    (0, "jp2k", 1, "bikes.bmp", 40.0),
-    (1, "jp2k", 2, "parrots.bmp", 12.5),
-    (227, "jpeg", 1, "bikes.bmp", 70.0),
-    (462, "wn", 3, "ocean.bmp", 25.0),
-    (981, "fastfading", 174, "parrots.bmp", 55.0),
-]
-
-
-def build_live(root: Path) -> Path:
-    n = iqa_sets.LIVE_ENTRIES
-    dmos, orgs = np.zeros((1, n)), np.ones((1, n))  # every other entry is a reference copy
-    names = np.empty((1, n), dtype=object)
-    names[:] = "bikes.bmp"
-    for entry, folder, k, ref, score in LIVE_ROWS:
-        dmos[0, entry], orgs[0, entry], names[0, entry] = score, 0, ref
-        write_image(root / folder / f"img{k}.bmp", int(score))
-    for ref in ("bikes.bmp", "parrots.bmp", "ocean.bmp"):
-        write_image(root / "refimgs" / ref)
-    scipy.io.savemat(root / "dmos.mat", {"dmos": dmos, "orgs": orgs})
-    scipy.io.savemat(root / "dmos_realigned.mat", {"dmos_new": dmos + 1.0, "orgs": orgs})
-    scipy.io.savemat(root / "refnames_all.mat", {"refnames_all": names})  # a cell array
-    return root
-
-
-CSIQ_CSV = """,,,,,,
-,image,dst_idx,dst_type,dst_lev,dmos_std,dmos
-,1600,1,noise,1,0.061,0.062
-,1600,5,blur,2,0.05,0.3
-,cactus,3,jpeg 2000,3,0.1,0.5
-,cactus,6,contrast,4,0.1,0.21
-,,,,,,
-"""
-CSIQ_FILES = ["awgn/1600.AWGN.1.png", "blur/1600.BLUR.2.png",
-              "jpeg2000/cactus.jpeg2000.3.png", "contrast/cactus.contrast.4.png"]
-
-
-def build_csiq(root: Path) -> Path:
-    for name in ("1600", "cactus"):
-        write_image(root / "src_imgs" / f"{name}.png")
-    for rel in CSIQ_FILES:
-        write_image(root / "dst_imgs" / rel)
-    (root / "csiq.DMOS.csv").write_text(CSIQ_CSV)
-    return root
-
-
-TID_LINES = ["5.51429 i01_01_1.bmp", "3.25 i01_08_5.bmp", "6.0 i02_10_2.bmp", "1.5 i25_24_3.bmp"]
-
-
-def build_tid2013(root: Path) -> Path:
-    for ref in ("I01.BMP", "I02.BMP", "i25.bmp"):  # the official mix of cases
-        write_image(root / "reference_images" / ref)
-    for line in TID_LINES:
-        write_image(root / "distorted_images" / line.split()[1])
-    (root / "mos_with_names.txt").write_bytes(("\r\n".join(TID_LINES) + "\r\n").encode())
-    return root
-
-
-KADID_CSV = """dist_img,ref_img,dmos,var
-I01_01_01.png,I01.png,4.57,0.496
-I01_10_05.png,I01.png,1.23,0.3
-I02_25_03.png,I02.png,3.1,0.7
-"""
-
-
-def build_kadid10k(root: Path) -> Path:
-    for name in ("I01.png", "I02.png", "I01_01_01.png", "I01_10_05.png", "I02_25_03.png"):
-        write_image(root / "images" / name)
-    (root / "dmos.csv").write_text(KADID_CSV)
-    return root
-
-
-PIPAL_LABELS = {"A0001": "A0001_00_00.bmp,1456.2\nA0001_10_05.bmp,1100.5\n",
-                "A0002": "A0002_03_01.bmp, 1600.75\n"}
-
-
-def build_pipal(root: Path, split_folders: bool = False) -> Path:
-    for ref, text in PIPAL_LABELS.items():
-        write_image(root / "Train_Ref" / f"{ref}.bmp")
-        (root / "Train_Label").mkdir(parents=True, exist_ok=True)
-        (root / "Train_Label" / f"{ref}.txt").write_text(text)
-        for k, line in enumerate(text.splitlines()):
-            folder = f"Distortion_{k + 1}" if split_folders else "Train_Dis"
-            write_image(root / folder / line.split(",")[0])
-    return root
-
-
-TQD_CSV = """ref_name,dist_name,mos,distortion,level
-reference/bark.png,distorted/bark_synth1.png,4.2,synthesis,1
-reference/bark.png,distorted/bark_jpeg3.png,2.1,jpeg,3
-reference/sand.png,distorted/sand_synth1.png,3.3,synthesis,1
-"""
-
-
-def build_tqd(root: Path) -> Path:
-    for rel in ("reference/bark.png", "reference/sand.png", "distorted/bark_synth1.png",
-                "distorted/bark_jpeg3.png", "distorted/sand_synth1.png"):
-        write_image(root / rel)
-    (root / "mos.csv").write_text(TQD_CSV)
-    return root
-
-
-# (kind, builder, label file, a distorted image, a reference folder, rows)
+# (kind, builder, label file, a distorted image, a reference (NR: image) folder, rows)
 SETS = [
     ("live", build_live, "dmos.mat", "wn/img3.bmp", "refimgs", len(LIVE_ROWS)),
     ("csiq", build_csiq, "csiq.DMOS.csv", "dst_imgs/blur/1600.BLUR.2.png", "src_imgs", 4),
@@ -161,6 +83,12 @@ SETS = [
     ("kadid10k", build_kadid10k, "dmos.csv", "images/I01_10_05.png", "images", 3),
     ("pipal", build_pipal, "Train_Label", "Train_Dis/A0001_10_05.bmp", "Train_Ref", 3),
     ("tqd", build_tqd, "mos.csv", "distorted/bark_jpeg3.png", "reference", 3),
+    ("koniq10k", build_koniq10k, "koniq10k_scores_and_distributions.csv",
+     "1024x768/10007357496.jpg", "1024x768", len(KONIQ_ROWS)),
+    ("spaq", build_spaq, "Annotations/MOS and Image attribute scores.xlsx", "TestImage/00002.jpg",
+     "TestImage", len(SPAQ_ROWS)),
+    ("livechallenge", build_livechallenge, "Data/AllImages_release.mat", "Images/1000.JPG",
+     "Images", len(LIVEC_ROWS)),
 ]
 SET_IDS = [s[0] for s in SETS]
 
@@ -168,7 +96,11 @@ SET_IDS = [s[0] for s in SETS]
 # ---------------------------------------------------------------- every set
 
 def test_readers_registered():
-    assert set(READERS) == {"synthetic", "live", "csiq", "tid2013", "kadid10k", "pipal", "tqd"}
+    assert set(READERS) == {"synthetic", "live", "csiq", "tid2013", "kadid10k", "pipal", "tqd",
+                            "koniq10k", "spaq", "livechallenge"}
+    assert set(BUILDERS) == set(READERS) - {"synthetic"}  # a fixture for every published set
+    assert NO_REFERENCE_KINDS == {"koniq10k", "spaq", "livechallenge"}
+    assert is_no_reference("spaq") and not is_no_reference("kadid10k")
     assert iqa_sets.MOS_HIGHER_BETTER is True
 
 
@@ -176,7 +108,7 @@ def test_readers_registered():
 def test_reader_reads_official_layout(tmp_path, kind, build, label, distorted, refs, n_rows):
     root = build(tmp_path / kind)
     table = load_iqa_set(kind, root)
-    check_table(table, n_rows)
+    check_table(table, n_rows, no_reference=is_no_reference(kind))
     assert str(root / distorted) in set(table["distorted"])
     assert table.equals(READERS[kind](str(root)))  # str roots work as well as Path
 
@@ -187,15 +119,13 @@ def test_missing_label_file_names_it_and_the_layout(tmp_path, kind, build, label
     root = build(tmp_path / kind)
     path = root / label
     if path.is_dir():
-        for child in path.iterdir():
-            child.unlink()
-        path.rmdir()
+        shutil.rmtree(path)
     else:
         path.unlink()
     with pytest.raises(InputError) as info:
         READERS[kind](root)
     message = str(info.value)
-    assert label in message and "expected layout" in message and "<root>/" in message
+    assert str(Path(label)) in message and "expected layout" in message and "<root>/" in message
 
 
 @pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
@@ -210,10 +140,7 @@ def test_missing_distorted_image_is_named(tmp_path, kind, build, label, distorte
 @pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
 def test_missing_reference_folder_is_named(tmp_path, kind, build, label, distorted, refs, n_rows):
     root = build(tmp_path / kind)
-    folder = root / refs
-    for child in folder.iterdir():
-        child.unlink()
-    folder.rmdir()
+    shutil.rmtree(root / refs)
     with pytest.raises(InputError, match=refs) as info:
         READERS[kind](root)
     assert "expected layout" in str(info.value)
@@ -397,6 +324,113 @@ def test_tqd_needs_score_column(tmp_path):
         load_tqd(root)
 
 
+# ---------------------------------------------------------------- KonIQ-10k
+
+def test_koniq10k_parsing_and_direction(tmp_path):
+    table = load_koniq10k(build_koniq10k(tmp_path / "koniq"))
+    assert [Path(p).name for p in table["distorted"]] == [r[0] for r in KONIQ_ROWS]
+    assert {Path(p).parent.name for p in table["distorted"]} == {"1024x768"}
+    # MOS (1-5, higher = better) as is; MOS_zscore is not what is read.
+    assert list(table["mos"]) == [r[1] for r in KONIQ_ROWS]
+    assert (table["mos"] == table["mos_raw"]).all()
+    assert table["mos"].idxmax() == 3 and table["mos"].idxmin() == 2
+    assert set(table["distortion"]) == {"authentic"} and table["level"].isna().all()
+
+
+def test_koniq10k_half_size_release_and_preference(tmp_path):
+    root = build_koniq10k(tmp_path / "koniq", folder="512x384")
+    assert {Path(p).parent.name for p in load_koniq10k(root)["distorted"]} == {"512x384"}
+    build_koniq10k(root)  # both releases present: the full-size one is read
+    assert {Path(p).parent.name for p in load_koniq10k(root)["distorted"]} == {"1024x768"}
+    shutil.rmtree(root / "1024x768")
+    shutil.rmtree(root / "512x384")
+    with pytest.raises(InputError, match="512x384") as info:
+        load_koniq10k(root)
+    assert "1024x768" in str(info.value)
+
+
+def test_koniq10k_columns_and_range(tmp_path):
+    root = build_koniq10k(tmp_path / "koniq")
+    labels = root / "koniq10k_scores_and_distributions.csv"
+    text = labels.read_text()
+    labels.write_text(text.replace('"MOS",', '"MOS_raw",'))
+    with pytest.raises(InputError, match=r"lacks columns \['mos'\]"):
+        load_koniq10k(root)
+    labels.write_text(text.replace(",3.82,", ",77.38,"))  # a 0-100 score in the 1-5 column
+    with pytest.raises(InputError, match=r"\[1.0, 5.0\]"):
+        load_koniq10k(root)
+
+
+# ---------------------------------------------------------------- SPAQ
+
+def test_spaq_parsing_and_direction(tmp_path):
+    table = load_spaq(build_spaq(tmp_path / "spaq"))
+    assert [Path(p).name for p in table["distorted"]] == [r[0] for r in SPAQ_ROWS]
+    assert list(table["mos"]) == [r[1] for r in SPAQ_ROWS]  # MOS 0-100, higher = better
+    assert (table["mos"] == table["mos_raw"]).all()
+    assert set(table["distortion"]) == {"authentic"} and table["reference"].isna().all()
+
+
+def test_spaq_other_sheets_and_csv_export(tmp_path):
+    root = build_spaq(tmp_path / "spaq")
+    xlsx = root / iqa_sets.SPAQ_XLSX
+    sheet = pd.read_excel(xlsx)
+    # A first sheet without the ratings: the ratings sheet is found by its header.
+    with pd.ExcelWriter(xlsx) as writer:
+        pd.DataFrame({"note": ["EXIF data"]}).to_excel(writer, sheet_name="Info", index=False)
+        sheet.to_excel(writer, sheet_name="MOS", index=False)
+    assert list(load_spaq(root)["mos"]) == [r[1] for r in SPAQ_ROWS]
+    xlsx.unlink()
+    sheet.to_csv(root / iqa_sets.SPAQ_CSV, index=False)
+    assert list(load_spaq(root)["mos"]) == [r[1] for r in SPAQ_ROWS]
+
+
+def test_spaq_errors(tmp_path, monkeypatch):
+    root = build_spaq(tmp_path / "spaq")
+    xlsx = root / iqa_sets.SPAQ_XLSX
+    sheet = pd.read_excel(xlsx)
+    sheet.rename(columns={"MOS": "Score"}).to_excel(xlsx, index=False)
+    with pytest.raises(InputError, match="'Image name' and 'MOS'"):
+        load_spaq(root)
+    sheet.assign(MOS=sheet["MOS"] * 10).to_excel(xlsx, index=False)
+    with pytest.raises(InputError, match=r"\[0.0, 100.0\]"):
+        load_spaq(root)
+    monkeypatch.setattr(iqa_sets, "_has_openpyxl", lambda: False)
+    with pytest.raises(InputError, match="openpyxl") as info:
+        load_spaq(root)
+    assert "MOS and Image attribute scores.csv" in str(info.value)
+
+
+# ---------------------------------------------------------------- LIVE Challenge
+
+def test_livechallenge_drops_the_training_entries(tmp_path):
+    root = build_livechallenge(tmp_path / "ChallengeDB_release")
+    table = load_livechallenge(root)
+    assert [Path(p).name for p in table["distorted"]] == [r[0] for r in LIVEC_ROWS]
+    assert list(table["mos"]) == [r[1] for r in LIVEC_ROWS]  # MOS 0-100, higher = better
+    assert not any("trainingImages" in p for p in table["distorted"])
+    shutil.rmtree(root / "Images" / "trainingImages")  # never read
+    assert load_livechallenge(root).equals(table)
+    # The parent of the unpacked folder is accepted too.
+    assert list(load_livechallenge(tmp_path)["mos"]) == list(table["mos"])
+    assert len(LIVEC_TRAINING) == iqa_sets.LIVEC_TRAINING_ENTRIES
+
+
+def test_livechallenge_inconsistent_mat_files(tmp_path):
+    root = build_livechallenge(tmp_path / "livec")
+    mos_file = root / "Data" / "AllMOS_release.mat"
+    mos = scipy.io.loadmat(mos_file)["AllMOS_release"]
+    scipy.io.savemat(mos_file, {"AllMOS_release": mos[:, :-1]})
+    with pytest.raises(InputError, match="match entry by entry"):
+        load_livechallenge(root)
+    scipy.io.savemat(mos_file, {"AllMOS_release": mos * 10})
+    with pytest.raises(InputError, match=r"\[0.0, 100.0\]"):
+        load_livechallenge(root)
+    scipy.io.savemat(mos_file, {"mos": mos})
+    with pytest.raises(InputError, match="no variable 'AllMOS_release'"):
+        load_livechallenge(root)
+
+
 # ---------------------------------------------------------------- split_by_reference
 
 def toy_table(n_refs: int = 10, per_ref: int = 3) -> pd.DataFrame:
@@ -444,3 +478,27 @@ def test_split_reader_table(tmp_path):
     train, test = split_by_reference(table, 0.34, seed=0)
     assert set(train["reference"]).isdisjoint(test["reference"])
     assert list(train.columns) == RAW_COLUMNS and len(train) + len(test) == len(table)
+
+
+def test_split_no_reference_table_by_image(tmp_path):
+    table = load_koniq10k(build_koniq10k(tmp_path / "koniq"))
+    assert list(content_ids(table)) == list(table["distorted"])  # each photo is its own content
+    train, test = split_by_content(table, 0.25, seed=3)
+    assert len(test) == 1 and len(train) == 3
+    assert set(train["distorted"]).isdisjoint(test["distorted"])
+    assert train["reference"].isna().all() and list(train.columns) == RAW_COLUMNS
+    assert split_by_reference is split_by_content
+    seeds = {tuple(split_by_content(table, 0.25, seed=s)[1]["distorted"]) for s in range(8)}
+    assert len(seeds) > 1
+
+
+def test_split_mixed_table_keeps_references_together(tmp_path):
+    fr = load_tid2013(build_tid2013(tmp_path / "tid"))
+    nr = load_livechallenge(build_livechallenge(tmp_path / "livec"))
+    mixed = pd.concat([fr, nr], ignore_index=True)
+    ids = content_ids(mixed)
+    assert list(ids[: len(fr)]) == list(fr["reference"]) and list(ids[len(fr):]) == list(nr["distorted"])
+    for seed in range(5):
+        train, test = split_by_content(mixed, 0.5, seed)
+        assert set(content_ids(train)).isdisjoint(content_ids(test))
+        assert len(train) + len(test) == len(mixed)

@@ -1,15 +1,47 @@
-"""Transfer stage: IQA models on reused backbones (random vs discriminator initialization)."""
+"""Transfer stage: IQA models on reused backbones (random, ImageNet or discriminator init).
+
+Run: ``python -m pytest -q tests/test_train_iqa.py`` (about half a minute: two 2-step
+GAN runs, a few 3-step fine-tunings on tiny sets).
+"""
 
 from __future__ import annotations
 
+import copy
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from iqa_fixtures import build_koniq10k
+from PIL import Image
 
-from asym.config import run_by_name, train_spec, transfer_jobs, transfer_spec
-from asym.train_iqa import TRANSFER_COLUMNS, IQAModel, build_trunk, run
+from asym.config import (
+    ConfigError,
+    load_config,
+    run_by_name,
+    train_spec,
+    transfer_jobs,
+    transfer_mode,
+    transfer_spec,
+    validate,
+)
+from asym.nets.discriminators import ProjectedDiscriminator
+from asym.train_iqa import (
+    TRANSFER_COLUMNS,
+    IQAModel,
+    ProjectedTrunk,
+    build_trunk,
+    load_image,
+    run,
+)
 from asym.train_sr import load_discriminator, train
+
+REPO = Path(__file__).resolve().parent.parent
+# A projected design small enough for tests: timm's ResNet-18 (a features_only CNN) as
+# the frozen backbone, patch heads on its first two stages.
+PROJECTED = {"name": "projected", "backbone": "resnet18", "init": "random", "init_seed": 3,
+             "stages": [1, 2], "head": "patch", "hidden": 8, "spectral_norm": True}
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +52,33 @@ def gan_final(tiny_cfg, tiny_workdir, tmp_path_factory):
     return out / "final.pt"
 
 
-def _spec(cfg, init):
-    job = next(j for j in transfer_jobs(cfg) if j.split("__")[1] == init)
+@pytest.fixture(scope="module")
+def projected_cfg(tiny_cfg):
+    """The tiny config with a projected design, a GAN run with it and a transfer entry on it."""
+    cfg = copy.deepcopy(tiny_cfg)
+    cfg["optimize"]["discriminators"]["proj"] = dict(PROJECTED)
+    cfg["optimize"]["adversarial"].append(
+        {"name": "proj-w0.1", "discriminator": "proj", "gan_weight": 0.1, "objective": "hinge", "losses": ["l1"]})
+    cfg["transfer"]["backbones"]["proj_resnet18"] = {
+        "discriminator": "proj", "run": "l1__proj-w0.1__s0", "weights": "unused-here.pth",
+        "inits": ["random", "imagenet", "discriminator"]}
+    return validate(cfg)
+
+
+@pytest.fixture(scope="module")
+def projected_final(projected_cfg, tiny_workdir, tmp_path_factory):
+    spec = dict(train_spec(projected_cfg, run_by_name(projected_cfg, "l1__proj-w0.1__s0")), steps=2)
+    out = tmp_path_factory.mktemp("gan-projected")
+    train(spec, tiny_workdir / projected_cfg["data"]["sr_train"], out, progress=False)
+    return out / "final.pt"
+
+
+def _spec(cfg, init, backbone=None):
+    job = next(j for j in transfer_jobs(cfg) if j.split("__")[1] == init and backbone in (None, j.split("__")[0]))
     return transfer_spec(cfg, job)
 
+
+# ---------------------------------------------------------------- conv / ViT trunks
 
 def test_discriminator_init_carries_the_trained_weights(tiny_cfg, gan_final):
     disc, _ = load_discriminator(gan_final)
@@ -39,8 +94,12 @@ def test_discriminator_init_needs_the_file_and_the_same_design(tiny_cfg, gan_fin
     backbone = _spec(tiny_cfg, "discriminator")["backbone"]
     with pytest.raises(ValueError, match="--discriminator"):
         build_trunk(backbone, "discriminator", None)
-    with pytest.raises(ValueError, match="not 'vit'"):
-        build_trunk({**backbone, "discriminator": "vit"}, "discriminator", gan_final)
+    with pytest.raises(ValueError, match="not the configured 'patchgan' design"):
+        build_trunk({**backbone, "args": {**backbone["args"], "ndf": 16}}, "discriminator", gan_final)
+    with pytest.raises(ValueError, match="'vit'"):
+        build_trunk({**backbone, "design": "vit", "args": {}}, "discriminator", gan_final)
+    with pytest.raises(ValueError, match="only projected designs"):
+        build_trunk(backbone, "imagenet")
 
 
 @pytest.mark.parametrize("mode", ["nr", "fr"])
@@ -61,3 +120,172 @@ def test_transfer_run_returns_the_contract_row(tiny_cfg, tiny_workdir, gan_final
     assert row["init"] == "discriminator" and row["n"] > 0
     assert -1 <= row["srcc"] <= 1 and not math.isnan(row["srcc"])
     assert row["srcc_ci_low"] <= row["srcc"] + 1e-9 <= row["srcc_ci_high"] + 2e-9
+
+
+def test_full_reference_variant_runs_on_the_same_code(tiny_cfg, tiny_workdir):
+    spec = dict(_spec(tiny_cfg, "random"), mode="fr")
+    root = tiny_workdir / tiny_cfg["data"]["iqa_sets"]["synthetic"]["root"]
+    row = run(spec, "synthetic", root)
+    nr = run(dict(spec, mode="nr"), "synthetic", root)
+    assert row["n"] == nr["n"] and not math.isnan(row["srcc"])
+    assert row["srcc"] != nr["srcc"] or row["plcc"] != nr["plcc"]  # a different model, not a relabel
+
+
+# ---------------------------------------------------------------- no-reference sets
+
+def koniq_like(root: Path, n: int = 12) -> Path:
+    """A KonIQ-10k layout with ``n`` 24x24 images (grey level follows MOS)."""
+    rows = [(f"{1000 + k}.jpg", round(1.2 + 3.6 * k / (n - 1), 2), 0.0) for k in range(n)]
+    return build_koniq10k(root, rows=rows, size=24)
+
+
+def test_no_reference_set_trains_split_by_image(tiny_cfg, tmp_path):
+    root = koniq_like(tmp_path / "koniq10k")
+    spec = dict(_spec(tiny_cfg, "random"), dataset="koniq10k", test_fraction=0.5, n_boot=50)
+    row = run(spec, "koniq10k", root)
+    assert row["n"] == 6 and row["dataset"] == "koniq10k"  # half of 12 photographs, each its own content
+    assert -1 <= row["srcc"] <= 1 and row["srcc_ci_low"] <= row["srcc_ci_high"]
+    with pytest.raises(ValueError, match="no-reference"):
+        run(dict(spec, mode="fr"), "koniq10k", root)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown where no GPU is")
+def test_cuda_without_a_gpu_is_a_clear_error(tiny_cfg, tiny_workdir):
+    root = tiny_workdir / tiny_cfg["data"]["iqa_sets"]["synthetic"]["root"]
+    with pytest.raises(RuntimeError, match="set device: cpu"):
+        run(dict(_spec(tiny_cfg, "random"), device="cuda"), "synthetic", root)
+
+
+def test_resize_sets_the_shorter_side(tmp_path):
+    Image.new("RGB", (60, 40), (10, 200, 30)).save(tmp_path / "wide.png")
+    img = load_image(str(tmp_path / "wide.png"), resize=20)
+    assert img.dtype == torch.uint8 and tuple(img.shape) == (3, 20, 30)
+    assert tuple(load_image(str(tmp_path / "wide.png")).shape) == (3, 40, 60)
+    assert torch.allclose(img.float().mean((1, 2)), torch.tensor([10.0, 200.0, 30.0]), atol=1.0)
+
+
+# ---------------------------------------------------------------- projected discriminators
+
+def test_projected_trunk_is_backbone_plus_the_heads_projection():
+    torch.manual_seed(0)
+    disc = ProjectedDiscriminator(**{k: v for k, v in PROJECTED.items() if k != "name"}).eval()
+    trunk = ProjectedTrunk(disc).eval()
+    x = torch.rand(2, 3, 32, 32)
+    feats = trunk(x)
+    assert trunk.channels == [3, 64, 64, 8, 8] and [f.shape[1] for f in feats] == trunk.channels
+    # The projection IS the discriminator's layer: its logit conv on top reproduces the
+    # discriminator's per-stage logits, and the trunk shares (not copies) the parameters.
+    with torch.no_grad():
+        logits = [head[2](p) for head, p in zip(disc.head, feats[-2:])]
+        size = logits[0].shape[-2:]
+        up = torch.nn.functional.interpolate(logits[1], size=size, mode="bilinear", align_corners=False)
+        assert torch.allclose(disc(x), (logits[0] + up) / 2, atol=1e-6)
+    assert trunk.project[0][0] is disc.head[0][0]
+    assert {id(p) for p in trunk.parameters()} <= {id(p) for p in disc.parameters()}
+
+
+def test_projected_image_head_trunk_pools_without_nan():
+    disc = ProjectedDiscriminator(backbone="resnet18", stages=[2], head="image", hidden=6)
+    model = IQAModel(ProjectedTrunk(disc), stages=2, hidden=8)
+    assert model.trunk.channels == [3, 64, 64, 6]
+    y = model(torch.rand(3, 3, 32, 32))
+    y.sum().backward()
+    assert torch.isfinite(y).all()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_projected_inits_differ_only_where_they_should(projected_cfg, projected_final, tmp_path):
+    import timm
+
+    # A stand-in for the pinned ImageNet file: a ResNet-18 state dict in timm's layout.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(123)
+        pinned = timm.create_model("resnet18", pretrained=False).state_dict()
+    torch.save(pinned, tmp_path / "resnet18.pth")
+    source = _spec(projected_cfg, "random", "proj_resnet18")["backbone"]
+    assert source["design"] == "projected" and source["args"]["backbone"] == "resnet18"
+    random_ = build_trunk(source, "random")
+    imagenet = build_trunk({**source, "weights": str(tmp_path / "resnet18.pth")}, "imagenet")
+    learned = build_trunk(source, "discriminator", projected_final)
+    disc, _ = load_discriminator(projected_final)
+
+    def backbone(trunk):
+        return trunk.backbone.state_dict()
+
+    def projection(trunk):
+        return [p.detach().clone() for p in trunk.project.parameters()]
+
+    # ImageNet init: the pinned backbone, the same random projection as init random.
+    assert torch.equal(backbone(imagenet)["body.conv1.weight"], pinned["conv1.weight"])
+    assert not torch.equal(backbone(random_)["body.conv1.weight"], pinned["conv1.weight"])
+    assert all(torch.equal(a, b) for a, b in zip(projection(random_), projection(imagenet)))
+    # Discriminator init: the backbone the GAN run had (frozen there, so its own init) and
+    # the projection it learned, which is not the random one.
+    assert all(torch.equal(v, disc.backbone.state_dict()[k]) for k, v in backbone(learned).items())
+    assert all(torch.equal(a, b) for a, b in zip(projection(learned), [p.detach() for h in disc.head
+                                                                       for p in h[0].parameters()]))
+    assert not all(torch.equal(a, b) for a, b in zip(projection(learned), projection(random_)))
+    assert all(p.requires_grad for p in learned.parameters())  # fine-tuned end to end
+
+
+def test_projected_discriminator_transfer_run(projected_cfg, projected_final, tiny_workdir):
+    spec = _spec(projected_cfg, "discriminator", "proj_resnet18")
+    root = tiny_workdir / projected_cfg["data"]["iqa_sets"]["synthetic"]["root"]
+    row = run(spec, "synthetic", root, projected_final)
+    assert row["backbone"] == "proj_resnet18" and row["init"] == "discriminator"
+    assert not math.isnan(row["srcc"])
+
+
+# ---------------------------------------------------------------- configuration
+
+def test_transfer_config_modes_and_checks(projected_cfg):
+    cfg = copy.deepcopy(projected_cfg)
+    cfg["data"]["iqa_sets"]["koniq10k"] = {"kind": "koniq10k", "root": "data/koniq10k"}
+    cfg["transfer"]["datasets"] = ["synthetic", "koniq10k"]
+    cfg["transfer"]["dataset_modes"] = {"synthetic": "fr"}
+    validate(cfg)
+    assert transfer_mode(cfg, "synthetic") == "fr" and transfer_mode(cfg, "koniq10k") == "nr"
+    specs = {j: transfer_spec(cfg, j) for j in transfer_jobs(cfg)}
+    assert {s["mode"] for s in specs.values() if s["dataset"] == "synthetic"} == {"fr"}
+    assert {s["mode"] for s in specs.values() if s["dataset"] == "koniq10k"} == {"nr"}
+    assert all(s["device"] == cfg["device"] for s in specs.values())
+
+    def problems(change):
+        bad = copy.deepcopy(cfg)
+        change(bad)
+        with pytest.raises(ConfigError) as info:
+            validate(bad)
+        return str(info.value)
+
+    assert "cannot train a full-reference" in problems(
+        lambda c: c["transfer"]["dataset_modes"].update(koniq10k="fr"))
+    assert "not in transfer.datasets" in problems(lambda c: c["transfer"]["dataset_modes"].update(tqd="fr"))
+    assert "has no ImageNet weights" in problems(
+        lambda c: c["transfer"]["backbones"]["patchgan"]["inits"].append("imagenet"))
+    assert "needs 'weights'" in problems(lambda c: c["transfer"]["backbones"]["proj_resnet18"].pop("weights"))
+    assert "no reference images" in problems(lambda c: c["assess"]["datasets"].append("koniq10k"))
+
+    def vit_trunk(c):
+        c["optimize"]["discriminators"]["vit"] = {"name": "vit", "patch_size": 6}
+        c["transfer"]["backbones"]["vit"] = {"discriminator": "vit", "inits": ["random"]}
+
+    assert "not a multiple of the ViT design's patch_size 6" in problems(vit_trunk)
+
+
+def test_paper_transfer_section():
+    cfg = load_config(REPO / "workflow" / "config" / "paper.yaml")
+    t, sets = cfg["transfer"], cfg["data"]["iqa_sets"]
+    kinds = {sets[d]["kind"] for d in t["datasets"]}
+    assert {"koniq10k", "spaq", "livechallenge", "kadid10k", "tqd"} <= kinds
+    assert all(sets[d]["root"] == f"data/paper/iqa/{d}" for d in t["datasets"])
+    assert {d: transfer_mode(cfg, d) for d in t["datasets"] if transfer_mode(cfg, d) == "fr"} == {"tqd": "fr"}
+    assert len(t["split_seeds"]) >= 3 and t["test_fraction"] == 0.2
+    designs = {n: cfg["optimize"]["discriminators"][b["discriminator"]]["name"]
+               for n, b in t["backbones"].items() if "discriminator" in b}
+    assert {"patchgan", "vit", "projected"} <= set(designs.values())
+    for name, design in designs.items():
+        assert "discriminator" in t["backbones"][name]["inits"] and "random" in t["backbones"][name]["inits"]
+        if design == "projected":
+            assert "imagenet" in t["backbones"][name]["inits"]
+    jobs = transfer_jobs(cfg)
+    assert len(jobs) == len(set(jobs)) and all(np.isfinite(transfer_spec(cfg, j)["lr"]) for j in jobs)

@@ -1,9 +1,9 @@
-"""Readers for IQA data sets: one table per set, one row per distorted image.
+"""Readers for IQA data sets: one table per set, one row per rated (distorted) image.
 
 Every reader returns a pandas DataFrame with the columns
 ``reference, distorted, distortion, level, mos``: absolute paths (str) of the
 reference and distorted image, the distortion name, its level, and the quality
-score. The readers of the published sets add ``mos_raw``, the score exactly as the
+score (no-reference sets have no reference: ``None`` there, see below). The readers of the published sets add ``mos_raw``, the score exactly as the
 set publishes it, and return ``level`` as a nullable integer (``<NA>`` where the set
 has no discrete levels).
 
@@ -94,6 +94,54 @@ challenges), https://www.jasongt.com/projectpages/pipal.html ::
   ``type_<TT>`` (the distortion sub-type code of the file name) and ``level`` is
   ``<KK>``, the index of the image within that sub-type (not an ordered severity).
 
+No-reference sets (:data:`NO_REFERENCE_KINDS`; authentic distortions, one score per
+photograph, no pristine reference). Their readers return the same columns, with
+``reference`` empty (``None``), ``distortion`` = ``"authentic"`` and ``level`` ``<NA>``;
+each image is its own content, so :func:`content_ids` gives the image path itself and
+:func:`split_by_content` splits them image by image (see there).
+
+``koniq10k`` -- KonIQ-10k (Hosu, Lin, Sziranyi, Saupe, IEEE TIP 2020),
+http://database.mmsp-kn.de/koniq-10k-database.html ::
+
+    <root>/
+      koniq10k_scores_and_distributions.csv   header image_name,c1,...,c5,c_total,MOS,SD,MOS_zscore
+      1024x768/<image_name>    10073 JPEG images (the official koniq10k_1024x768.zip)
+      (or 512x384/<image_name> the half-size release, used when 1024x768/ is absent)
+
+  Scores: ``MOS`` on the 1-5 absolute-category scale, higher = better (used as is;
+  ``MOS_zscore`` is not read). The set also publishes a train/validation/test
+  assignment (``koniq10k_distributions_sets.csv``); the transfer stage uses the
+  conventional random 80/20 splits instead, one per split seed.
+
+``spaq`` -- SPAQ, smartphone photography (Fang, Zhu, Zeng, Ma, Wang, CVPR 2020),
+https://github.com/h4nwei/SPAQ ::
+
+    <root>/
+      Annotations/MOS and Image attribute scores.xlsx   a sheet with the header
+                               Image name, MOS, Brightness, Colorfulness, Contrast,
+                               Noisiness, Sharpness (the attribute columns are not read)
+      TestImage/00001.jpg ... 11125.jpg
+
+  Reading the .xlsx needs ``openpyxl``; without it, export that sheet as
+  ``Annotations/MOS and Image attribute scores.csv``. Scores: MOS 0-100, higher =
+  better (used as is). The full-size photographs (about 4000x3000) are usually
+  down-scaled before training (the transfer stage's ``resize``).
+
+``livechallenge`` -- LIVE In the Wild Image Quality Challenge Database (Ghadiyaram &
+Bovik, IEEE TIP 2016), https://live.ece.utexas.edu/research/ChallengeDB/index.html ::
+
+    <root>/                    (the unpacked ChallengeDB_release folder)
+      Data/AllImages_release.mat   AllImages_release: cell array (1169 entries) of names
+      Data/AllMOS_release.mat      AllMOS_release: 1169 MOS values, same order
+      Images/<name>                the images (500x500), e.g. Images/10.bmp
+
+  The first 7 entries are the images the crowdsourcing study used to train its
+  raters (stored under ``Images/trainingImages/``); by the convention of the set's
+  own evaluation and of the literature (e.g. pyiqa's meta information, 1162
+  images) they are excluded (``LIVEC_TRAINING_ENTRIES``), so their files are not
+  needed. Scores: MOS 0-100, higher = better (used as is). A ``<root>`` that only
+  contains ``ChallengeDB_release/`` is accepted too.
+
 ``tqd`` -- TQD, the texture quality database the study evaluates on. ASSUMPTION: no
 official distribution, download page or layout description of TQD could be found
 (searched: the study's abstract pages, the DISTS paper and repository, pyiqa, QUALINET
@@ -110,14 +158,15 @@ full-reference IQA set, a pyiqa-style meta-information table next to the images:
   is taken as lower = better and converted with ``mos = -dmos``. No score range is
   checked (the scale is unknown); scores must be finite.
 
-:func:`split_by_reference` splits any of these tables into train and test parts by
-reference image, so no content is seen in both.
+:func:`split_by_content` (also named :func:`split_by_reference`) splits any of these
+tables into train and test parts by content, so no content is seen in both: by
+reference image for the full-reference sets, by image for the no-reference ones.
 
 Example::
 
-    from asym.data.iqa_sets import load_iqa_set, split_by_reference
+    from asym.data.iqa_sets import load_iqa_set, split_by_content
     table = load_iqa_set("tid2013", "/data/tid2013")
-    train, test = split_by_reference(table, test_fraction=0.2, seed=0)
+    train, test = split_by_content(table, test_fraction=0.2, seed=0)
 """
 
 from __future__ import annotations
@@ -296,13 +345,13 @@ def _mat_strings(vector: np.ndarray) -> list[str]:
     return names
 
 
-def _load_mat(path: Path) -> dict:
-    import scipy.io  # imported here: only LIVE needs it
+def _load_mat(path: Path, layout: str = LIVE_LAYOUT) -> dict:
+    import scipy.io  # imported here: only the LIVE sets need it
 
     try:
         return scipy.io.loadmat(path)
     except (ValueError, OSError, NotImplementedError) as exc:
-        raise InputError(f"cannot read MATLAB file {path}: {exc}\n{LIVE_LAYOUT}") from exc
+        raise InputError(f"cannot read MATLAB file {path}: {exc}\n{layout}") from exc
 
 
 def load_live(root: str | os.PathLike, realigned: bool = False) -> pd.DataFrame:
@@ -658,6 +707,157 @@ def load_tqd(root: str | os.PathLike) -> pd.DataFrame:
     return _table(rows, labels, TQD_LAYOUT)
 
 
+# ---------------------------------------------------------------- no-reference sets
+
+# Sets of authentically distorted photographs: one score per image, no reference.
+NO_REFERENCE_KINDS = frozenset({"koniq10k", "spaq", "livechallenge"})
+AUTHENTIC = "authentic"  # the ``distortion`` of every image of a no-reference set
+
+
+def _nr_table(names: list[str], scores, folder: _Folder, source: Path, layout: str,
+              score_range: tuple[float, float], what: str) -> pd.DataFrame:
+    """(image names, published scores higher = better) -> the reader table, reference empty."""
+    scores = np.asarray(scores, dtype=float)
+    _check_range(scores, *score_range, what, source, layout)
+    rows = [{"reference": None, "distorted": folder.find(name, source), "distortion": AUTHENTIC,
+             "level": pd.NA, "mos": score, "mos_raw": score}
+            for name, score in zip(names, scores)]
+    return _table(rows, source, layout)
+
+
+def _header_columns(table: pd.DataFrame, wanted: dict[str, str], source: Path,
+                    layout: str) -> pd.DataFrame:
+    """Columns ``wanted`` (lower-cased published name -> our name), matched ignoring case/spaces."""
+    found = {str(c).strip().lower(): c for c in table.columns}
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise InputError(f"{source} lacks columns {missing} (has {list(table.columns)})\n{layout}")
+    return pd.DataFrame({ours: table[found[name]] for name, ours in wanted.items()})
+
+
+# ---------------------------------------------------------------- KonIQ-10k
+
+KONIQ10K_LAYOUT = """expected layout of KonIQ-10k (http://database.mmsp-kn.de/koniq-10k-database.html):
+  <root>/
+    koniq10k_scores_and_distributions.csv   header image_name,c1,c2,c3,c4,c5,c_total,MOS,SD,MOS_zscore
+    1024x768/<image_name>       10073 JPEG images (koniq10k_1024x768.zip)
+    (or 512x384/<image_name>    the half-size release, read when 1024x768/ is absent)"""
+
+KONIQ10K_SCORES = "koniq10k_scores_and_distributions.csv"
+KONIQ10K_FOLDERS = ("1024x768", "512x384")  # the first one present is read
+KONIQ10K_MOS_RANGE = (1.0, 5.0)  # 5-point absolute category rating
+
+
+def load_koniq10k(root: str | os.PathLike) -> pd.DataFrame:
+    """Read KonIQ-10k in ``root``: 10073 photographs, ``MOS`` (1-5, higher = better) as is."""
+    root = Path(root).resolve()
+    labels = _require_file(root / KONIQ10K_SCORES, KONIQ10K_LAYOUT)
+    present = [root / name for name in KONIQ10K_FOLDERS if (root / name).is_dir()]
+    if not present:
+        raise InputError(f"image folder not found: {root / KONIQ10K_FOLDERS[0]} "
+                         f"(nor {root / KONIQ10K_FOLDERS[1]})\n{KONIQ10K_LAYOUT}")
+    table = _read_csv(labels, KONIQ10K_LAYOUT, dtype={"image_name": str})
+    table = _header_columns(table, {"image_name": "name", "mos": "mos"}, labels, KONIQ10K_LAYOUT)
+    table = table[table["name"].notna()]
+    scores = pd.to_numeric(table["mos"], errors="coerce")
+    return _nr_table([str(n).strip() for n in table["name"]], scores,
+                     _Folder(present[0], KONIQ10K_LAYOUT), labels, KONIQ10K_LAYOUT,
+                     KONIQ10K_MOS_RANGE, "MOS")
+
+
+# ---------------------------------------------------------------- SPAQ
+
+SPAQ_LAYOUT = """expected layout of SPAQ (https://github.com/h4nwei/SPAQ):
+  <root>/
+    Annotations/MOS and Image attribute scores.xlsx   a sheet with the header
+                                Image name, MOS, Brightness, Colorfulness, Contrast,
+                                Noisiness, Sharpness
+    (or Annotations/MOS and Image attribute scores.csv   that sheet exported as CSV,
+                                when openpyxl is not installed)
+    TestImage/00001.jpg ... TestImage/11125.jpg"""
+
+SPAQ_XLSX = Path("Annotations") / "MOS and Image attribute scores.xlsx"
+SPAQ_CSV = SPAQ_XLSX.with_suffix(".csv")
+SPAQ_COLUMNS = {"image name": "name", "mos": "mos"}
+SPAQ_MOS_RANGE = (0.0, 100.0)
+
+
+def _spaq_sheet(root: Path) -> tuple[pd.DataFrame, Path]:
+    """The first sheet (or the CSV export) with an ``Image name`` and a ``MOS`` column."""
+    xlsx, csv = root / SPAQ_XLSX, root / SPAQ_CSV
+    if xlsx.is_file() and _has_openpyxl():
+        try:
+            sheets = pd.read_excel(xlsx, sheet_name=None, dtype={"Image name": str})
+        except (ValueError, OSError) as exc:
+            raise InputError(f"cannot read {xlsx}: {exc}\n{SPAQ_LAYOUT}") from exc
+        for sheet in sheets.values():
+            if set(SPAQ_COLUMNS) <= {str(c).strip().lower() for c in sheet.columns}:
+                return sheet, xlsx
+        raise InputError(f"{xlsx}: no sheet has the columns 'Image name' and 'MOS' "
+                         f"(sheets: {list(sheets)})\n{SPAQ_LAYOUT}")
+    if csv.is_file():
+        return _read_csv(csv, SPAQ_LAYOUT, dtype={"Image name": str}), csv
+    if xlsx.is_file():
+        raise InputError(f"{xlsx} needs the Python package openpyxl to be read (pip install "
+                         f"openpyxl); or export its sheet as {csv}\n{SPAQ_LAYOUT}")
+    raise InputError(f"ratings file not found: {xlsx} (nor its CSV export {csv})\n{SPAQ_LAYOUT}")
+
+
+def load_spaq(root: str | os.PathLike) -> pd.DataFrame:
+    """Read SPAQ in ``root``: 11125 smartphone photographs, MOS (0-100, higher = better) as is."""
+    root = Path(root).resolve()
+    sheet, source = _spaq_sheet(root)
+    images = _Folder(root / "TestImage", SPAQ_LAYOUT).require()
+    table = _header_columns(sheet, SPAQ_COLUMNS, source, SPAQ_LAYOUT)
+    table = table[table["name"].map(_cell_text) != ""]  # blank padding rows of the sheet
+    scores = pd.to_numeric(table["mos"], errors="coerce")
+    return _nr_table([_cell_text(n) for n in table["name"]], scores, images, source,
+                     SPAQ_LAYOUT, SPAQ_MOS_RANGE, "MOS")
+
+
+# ---------------------------------------------------------------- LIVE Challenge
+
+LIVEC_LAYOUT = """expected layout of the LIVE In the Wild Image Quality Challenge Database
+(https://live.ece.utexas.edu/research/ChallengeDB/index.html):
+  <root>/                       (the unpacked ChallengeDB_release folder)
+    Data/AllImages_release.mat  variable AllImages_release (1169 image names)
+    Data/AllMOS_release.mat     variable AllMOS_release (1169 MOS values, 0-100)
+    Images/<name>               the images, e.g. Images/10.bmp; the 7 rater-training
+                                images (entries 1-7, Images/trainingImages/) are not read"""
+
+LIVEC_FOLDER = "ChallengeDB_release"
+# Entries 1-7 are the images shown to raters for training, excluded by convention.
+LIVEC_TRAINING_ENTRIES = 7
+LIVEC_MOS_RANGE = (0.0, 100.0)
+
+
+def _livec_vector(path: Path, key: str) -> np.ndarray:
+    mat = _load_mat(_require_file(path, LIVEC_LAYOUT), LIVEC_LAYOUT)
+    if key not in mat:
+        found = sorted(k for k in mat if not k.startswith("__"))
+        raise InputError(f"{path} has no variable {key!r} (has {found})\n{LIVEC_LAYOUT}")
+    return np.asarray(mat[key]).ravel()
+
+
+def load_livechallenge(root: str | os.PathLike) -> pd.DataFrame:
+    """Read LIVE Challenge in ``root``: 1162 photographs (the 7 training entries dropped), MOS as is."""
+    root = Path(root).resolve()
+    if not (root / "Data").is_dir() and (root / LIVEC_FOLDER / "Data").is_dir():
+        root = root / LIVEC_FOLDER  # <root> holds the unpacked folder itself
+    names_path, mos_path = root / "Data" / "AllImages_release.mat", root / "Data" / "AllMOS_release.mat"
+    names = _mat_strings(_livec_vector(names_path, "AllImages_release"))
+    mos = _livec_vector(mos_path, "AllMOS_release")
+    if len(names) != len(mos):
+        raise InputError(f"{names_path} lists {len(names)} images but {mos_path} has {len(mos)} "
+                         f"scores; they must match entry by entry\n{LIVEC_LAYOUT}")
+    if len(names) <= LIVEC_TRAINING_ENTRIES:
+        raise InputError(f"{names_path} lists {len(names)} images: only the "
+                         f"{LIVEC_TRAINING_ENTRIES} rater-training entries, no rated image\n{LIVEC_LAYOUT}")
+    images = _Folder(root / "Images", LIVEC_LAYOUT).require()
+    keep = slice(LIVEC_TRAINING_ENTRIES, None)
+    return _nr_table(names[keep], mos[keep], images, mos_path, LIVEC_LAYOUT, LIVEC_MOS_RANGE, "MOS")
+
+
 # ---------------------------------------------------------------- registry and split
 
 READERS = {
@@ -668,7 +868,15 @@ READERS = {
     "kadid10k": load_kadid10k,
     "pipal": load_pipal,
     "tqd": load_tqd,
+    "koniq10k": load_koniq10k,
+    "spaq": load_spaq,
+    "livechallenge": load_livechallenge,
 }
+
+
+def is_no_reference(kind: str) -> bool:
+    """True for the kinds of sets without reference images (:data:`NO_REFERENCE_KINDS`)."""
+    return kind in NO_REFERENCE_KINDS
 
 
 def load_iqa_set(kind: str, root: str | os.PathLike) -> pd.DataFrame:
@@ -678,27 +886,49 @@ def load_iqa_set(kind: str, root: str | os.PathLike) -> pd.DataFrame:
     return READERS[kind](root)
 
 
-def split_by_reference(table: pd.DataFrame, test_fraction: float,
-                       seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a reader table into (train, test) by REFERENCE image.
+def content_ids(table: pd.DataFrame) -> pd.Series:
+    """The content each row shows: its reference image, or the image itself where there is none.
 
-    All distorted versions of one reference land in the same part, so a model is never
-    tested on content it was trained on (splitting by distorted image would leak it).
-    The references are sorted, shuffled with ``numpy.random.default_rng(seed)``, and
-    ``round(test_fraction * n_references)`` of them, at least one and at most all but
-    one, go to the test part: the split depends only on the set of references and the
+    Distorted versions of one reference show the same content; a photograph of a
+    no-reference set (``reference`` empty) is its own content. The result is a str
+    Series aligned with ``table`` (what :func:`split_by_content` and the transfer
+    stage's bootstrap group by).
+    """
+    for column in ("reference", "distorted"):
+        if column not in table.columns:
+            raise ValueError(f"table has no {column!r} column (has {list(table.columns)})")
+    reference = table["reference"]
+    return reference.where(reference.notna(), table["distorted"]).astype(str)
+
+
+def split_by_content(table: pd.DataFrame, test_fraction: float,
+                     seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a reader table into (train, test) by CONTENT (:func:`content_ids`).
+
+    Full-reference sets: all distorted versions of one reference land in the same
+    part, so a model is never tested on content it was trained on (splitting by
+    distorted image would leak it). No-reference sets (``reference`` empty): every
+    photograph is its own content, so the split is by image; mixed tables work too.
+    The content ids are sorted, shuffled with ``numpy.random.default_rng(seed)``, and
+    ``round(test_fraction * n_contents)`` of them, at least one and at most all but
+    one, go to the test part: the split depends only on the set of contents and the
     seed, not on the row order. Both parts keep the table's row order and columns and
-    get a fresh 0..n-1 index. Needs at least two references and 0 < test_fraction < 1.
+    get a fresh 0..n-1 index. Needs at least two contents and 0 < test_fraction < 1.
     """
     if not 0.0 < float(test_fraction) < 1.0:
         raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction!r}")
     if "reference" not in table.columns:
         raise ValueError(f"table has no 'reference' column (has {list(table.columns)})")
-    references = sorted(table["reference"].astype(str).unique())
-    if len(references) < 2:
-        raise ValueError(f"need at least two reference images to split, got {len(references)}")
-    n_test = min(max(round(test_fraction * len(references)), 1), len(references) - 1)
-    order = np.random.default_rng(seed).permutation(len(references))
-    test_refs = {references[i] for i in order[:n_test]}
-    in_test = table["reference"].astype(str).isin(test_refs).to_numpy()
+    ids = content_ids(table) if "distorted" in table.columns else table["reference"].astype(str)
+    contents = sorted(ids.unique())
+    if len(contents) < 2:
+        raise ValueError(f"need at least two reference images (contents) to split, got {len(contents)}")
+    n_test = min(max(round(test_fraction * len(contents)), 1), len(contents) - 1)
+    order = np.random.default_rng(seed).permutation(len(contents))
+    test_ids = {contents[i] for i in order[:n_test]}
+    in_test = ids.isin(test_ids).to_numpy()
     return (table[~in_test].reset_index(drop=True), table[in_test].reset_index(drop=True))
+
+
+# The historical name: for full-reference sets the content is the reference image.
+split_by_reference = split_by_content

@@ -1,6 +1,8 @@
 # Transfer stage: IQA models whose backbone starts from random, ImageNet or a trained
 # discriminator's weights (claims C3, C5). A "discriminator" job depends on the GAN
-# run's final.pt, so changing that run reruns exactly the transfer jobs that use it.
+# run's final.pt, so changing that run reruns exactly the transfer jobs that use it; an
+# ImageNet job (or a projected design on ImageNet weights) depends on the pinned file.
+# The model is no-reference or full-reference per data set (asym.config.transfer_mode).
 
 TRANSFER_JOBS = transfer_jobs(CFG)
 TRANSFER_TABLE = f"{RES}/transfer/correlations.csv" if TRANSFER_JOBS else []
@@ -13,6 +15,9 @@ def transfer_inputs(wildcards):
     inputs = {"labels": iqa_labels(dataset), "code": code("train_iqa")}
     if init == "discriminator":
         inputs["discriminator"] = f"{RES}/optimize/runs/{spec['run']}/final.pt"
+    weights = transfer_weights(CFG, backbone, init)
+    if weights:
+        inputs["weights"] = weights  # a missing pinned file is fetched first (data.smk)
     return inputs
 
 
@@ -27,6 +32,7 @@ rule train_iqa:
         kind=lambda w: iqa_set(w.job.split("__")[2])["kind"],
         root=lambda w: iqa_set(w.job.split("__")[2])["root"],
         disc=lambda w, input: f"--discriminator {input.discriminator}" if "discriminator" in input.keys() else "",
+        device=CFG["device"],
     log:
         f"{RES}/logs/transfer/{{job}}.log",
     benchmark:
@@ -34,7 +40,7 @@ rule train_iqa:
     threads: 1
     shell:
         "{PY} -m asym.train_iqa --spec {params.spec:q} --kind {params.kind} --root {params.root} "
-        "{params.disc} --threads {threads} --out {output} > {log} 2>&1"
+        "{params.disc} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
 # Every transfer job's result in one tidy table.
