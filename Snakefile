@@ -14,6 +14,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/assess.smk"
 include: "workflow/rules/optimize.smk"
 include: "workflow/rules/transfer.smk"

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from asym.designs import label_designs
 from asym.io import InputError, write_csv
 from asym.stats import (
     as_bool,
@@ -778,8 +779,23 @@ def claim_c5(transfer: pd.DataFrame | None, n_boot: int = 1000, n_perm: int = 20
 
 
 def discriminator_group(name: str) -> str:
-    """'patch_conv' for patch-level convolutional discriminators, else 'image_or_transformer'."""
+    """'patch_conv' for patch-level convolutional discriminators, else 'image_or_transformer'.
+
+    By name: the fallback for evaluation tables without the ``disc_level``/``disc_family``
+    columns that :mod:`asym.evaluate` writes (:func:`design_groups` prefers those).
+    """
     return "image_or_transformer" if (is_image_level(name) or is_transformer(name)) else "patch_conv"
+
+
+def design_groups(evaluation: pd.DataFrame) -> dict[str, str]:
+    """{design label: C4 group} of the adversarial rows: from each design's architecture
+    (:func:`asym.designs.label_designs`) where the table records it, else by name."""
+    df = label_designs(evaluation)
+    df = df[as_bool(df["adversarial"].to_numpy())]
+    out = {}
+    for label, group in zip(df["discriminator"].astype(str), df["design_group"]):
+        out[label] = group if isinstance(group, str) else discriminator_group(label)
+    return out
 
 
 def discriminator_cells(evaluation: pd.DataFrame) -> pd.DataFrame:
@@ -793,7 +809,7 @@ def discriminator_cells(evaluation: pd.DataFrame) -> pd.DataFrame:
     missing = needed - set(evaluation.columns)
     if missing:
         raise InputError(f"evaluation table lacks columns {sorted(missing)}")
-    df = normalize_evaluations(evaluation)
+    df = normalize_evaluations(label_designs(evaluation))
     df = df[as_bool(df["adversarial"].to_numpy())].copy()
     df["image"] = df["dataset"].astype(str) + "/" + df["image"].astype(str)
     df["discriminator"] = df["discriminator"].astype(str)
@@ -878,12 +894,13 @@ def read_train_logs(paths) -> pd.DataFrame:
 
 def _stability_contrast(evaluation, train_logs, n_boot, n_perm, seed) -> dict | None:
     stab = run_stability(train_logs)
-    runs = evaluation[as_bool(evaluation["adversarial"].to_numpy())][
+    labelled = label_designs(evaluation)
+    runs = labelled[as_bool(labelled["adversarial"].to_numpy())][
         ["run", "discriminator", "fidelity", "gan_weight", "seed"]].drop_duplicates("run")
     stab = stab.merge(runs, on="run", how="inner")
     if stab.empty:
         return None
-    stab["group"] = stab["discriminator"].astype(str).map(discriminator_group)
+    stab["group"] = stab["discriminator"].astype(str).map(design_groups(evaluation))
     wide = stab.pivot_table(index=["fidelity", "gan_weight", "seed"], columns="group",
                             values="instability", aggfunc="mean")
     if {"patch_conv", "image_or_transformer"} - set(wide.columns):
@@ -896,10 +913,12 @@ def claim_c4(evaluation, train_logs: pd.DataFrame | None = None, n_boot: int = 1
              n_perm: int = 2000, seed: int = 0) -> dict:
     """C4: patch-level convolutional discriminators beat image-level or Transformer ones.
 
-    Discriminators are split by name (:func:`discriminator_group`): image-level
-    ("vanilla", :data:`IMAGE_LEVEL_TOKENS`) or Transformer-based
-    (:data:`TRANSFORMER_TOKENS`) versus the rest (patch-level convolutional:
-    PatchGAN, U-Net, patch heads on CNNs).
+    Discriminators are split by architecture (:func:`design_groups`, from the
+    ``disc_level``/``disc_family`` columns :mod:`asym.evaluate` writes; by name with
+    :func:`discriminator_group` for tables without them): image-level ("vanilla")
+    or Transformer-based versus the rest (patch-level convolutional: PatchGAN,
+    U-Net, patch heads on CNNs). A design trained with a non-default GAN
+    objective is its own condition ("patchgan/hinge", :func:`asym.designs.design_label`).
 
     Hypothesis: generators trained with a patch-level convolutional
     discriminator reach a higher evaluator quality than the same fidelity loss,
@@ -927,7 +946,7 @@ def claim_c4(evaluation, train_logs: pd.DataFrame | None = None, n_boot: int = 1
         return _row("C4", stat, n=0, note=(
             f"only {len(discs)} discriminator design(s) ({', '.join(discs) or 'none'}) were trained "
             "at this scale; a design comparison needs at least two"))
-    cells["group"] = cells["discriminator"].map(discriminator_group)
+    cells["group"] = cells["discriminator"].map(design_groups(evaluation))
     groups = {g: sorted(cells.loc[cells["group"] == g, "discriminator"].unique())
               for g in ("patch_conv", "image_or_transformer")}
     pairwise = discriminator_pairwise(evaluation, n_boot, n_perm, seed)
@@ -995,14 +1014,25 @@ def claims_table(assess_scores, evaluation, n_boot: int = 1000, n_perm: int = 20
 
 
 def main_setting_rows(evaluation: pd.DataFrame, setting: str | None) -> pd.DataFrame:
-    """Rows without GAN plus those of one adversarial setting ``"<discriminator>:<gan_weight>"``.
+    """Rows without GAN plus those of one adversarial setting: its name in
+    ``optimize.adversarial`` (matched against the ``setting`` column), or, for tables
+    without that column, ``"<discriminator>:<gan_weight>"``.
 
     C1 and C2 compare losses; every loss must then be trained with the same GAN
-    setting. Sweeps over designs or weights for some losses only are left out here
-    (C4 and the sweep figure use them). ``None`` keeps every row.
+    setting. Sweeps over designs, weights or objectives for some losses only are left
+    out here (C4 and the sweep figure use them). ``None`` keeps every row.
     """
     if not setting:
         return evaluation
+    if ":" not in setting:
+        if "setting" not in evaluation.columns:
+            raise InputError(f"GAN setting {setting!r} is a setting name, but the evaluation table has no "
+                             "'setting' column (rerun the evaluate stage, or pass '<discriminator>:<gan_weight>')")
+        adversarial = as_bool(evaluation["adversarial"].to_numpy())
+        keep = ~adversarial | (evaluation["setting"].astype(str) == setting).to_numpy()
+        if not keep[adversarial].any():
+            raise InputError(f"no adversarial rows of setting {setting!r} in the evaluation")
+        return evaluation.loc[keep].reset_index(drop=True)
     disc, _, weight = setting.partition(":")
     try:
         weight = float(weight)
@@ -1059,7 +1089,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-logs", nargs="*", default=None,
                    help="results/optimize/runs/<run>/train_log.csv files (stability part of C4)")
     p.add_argument("--gan-setting", default=None,
-                   help="'<discriminator>:<gan_weight>' that C1/C2 rank as 'with GAN' (default: all GAN rows pooled)")
+                   help="adversarial setting name (or '<discriminator>:<gan_weight>') that C1/C2 rank as "
+                        "'with GAN' (default: all GAN rows pooled)")
     p.add_argument("--scale", choices=["demo", "paper"], required=True)
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--n-perm", type=int, default=2000)

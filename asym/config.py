@@ -14,6 +14,7 @@ the modules agree on what a valid configuration is.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -64,9 +65,15 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
         for name in cfg[section][key]:
             if name not in metrics:
                 problems.append(f"{section}.{key}: metric {name!r} is not defined under metrics (defined: {sorted(metrics)})")
+    # Imported here: importing asym.config stays light (no pandas) until a config is validated.
+    from asym.data.iqa_sets import is_no_reference
+
     for name in cfg["assess"]["datasets"]:
         if name not in cfg["data"]["iqa_sets"]:
             problems.append(f"assess.datasets: {name!r} is not defined under data.iqa_sets")
+        elif is_no_reference(cfg["data"]["iqa_sets"][name]["kind"]):
+            problems.append(f"assess.datasets: {name!r} has no reference images; full-reference metrics "
+                            "cannot be assessed on it (use it under transfer.datasets)")
     for name, spec in metrics.items():
         if spec["kind"] == "pyiqa" and "name" not in spec:
             problems.append(f"metrics.{name}: kind pyiqa needs 'name' (the pyiqa metric name)")
@@ -77,9 +84,21 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
         if "fit" in spec:
             if spec["kind"] != "dists_style":
                 problems.append(f"metrics.{name}.fit: only dists_style metrics have weights to fit")
-            if spec["fit"]["dataset"] not in cfg["data"]["iqa_sets"]:
+            fit_set = cfg["data"]["iqa_sets"].get(spec["fit"]["dataset"])
+            if fit_set is None:
                 problems.append(f"metrics.{name}.fit.dataset: {spec['fit']['dataset']!r} is not under data.iqa_sets")
+            elif is_no_reference(fit_set["kind"]):
+                problems.append(f"metrics.{name}.fit.dataset: {spec['fit']['dataset']!r} has no reference "
+                                "images; a full-reference metric is fitted on a full-reference set")
     problems += _transfer_problems(cfg)
+    problems += _pretrain_problems(cfg)
+    gpus = cfg["optimize"].get("gpus_per_run", 1)
+    batches = {"optimize.batch_size": cfg["optimize"]["batch_size"],
+               "optimize.pretrain.batch_size": cfg["optimize"].get("pretrain", {}).get("batch_size", gpus)}
+    for key, batch in batches.items():
+        if batch % gpus:
+            problems.append(f"{key}: {batch} is not divisible by optimize.gpus_per_run ({gpus}); each process "
+                            "takes an equal share of every batch")
     main = cfg["analysis"].get("main_gan_setting")
     if main is not None:
         setting = next((a for a in cfg["optimize"]["adversarial"] if a["name"] == main), None)
@@ -103,25 +122,69 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
     return problems
 
 
+def _pretrain_problems(cfg: dict) -> list[str]:
+    pre = cfg["optimize"].get("pretrain")
+    if pre is None:
+        return []
+    where = "optimize.pretrain"
+    training = [k for k in ("steps", "loss", "lr") if k in pre]
+    if "official" in pre:
+        extra = sorted(set(pre) - {"official", "key"})
+        if extra:
+            return [f"{where}: 'official' imports a published checkpoint; drop {extra} (or drop 'official' to train)"]
+        return []
+    problems = []
+    if len(training) < 3:
+        problems.append(f"{where}: give either 'official' (a published generator checkpoint) or all of "
+                        f"steps, loss and lr (pretraining); missing {sorted({'steps', 'loss', 'lr'} - set(training))}")
+    if "key" in pre:
+        problems.append(f"{where}.key: only used with 'official'")
+    if "loss" in pre and pre["loss"] not in cfg["metrics"]:
+        problems.append(f"{where}.loss: metric {pre['loss']!r} is not defined under metrics")
+    return problems
+
+
 def _transfer_problems(cfg: dict) -> list[str]:
     transfer = cfg.get("transfer")
     if not transfer:
         return []
+    # Imported here: importing asym.config stays light (no pandas) until a config is validated.
+    from asym.data.iqa_sets import is_no_reference
+
     problems = []
     run_names = {r.name: r for r in runs(cfg)}
+    sets = cfg["data"]["iqa_sets"]
     for name in transfer["datasets"]:
-        if name not in cfg["data"]["iqa_sets"]:
+        if name not in sets:
             problems.append(f"transfer.datasets: {name!r} is not defined under data.iqa_sets")
+        elif transfer_mode(cfg, name) == "fr" and is_no_reference(sets[name]["kind"]):
+            problems.append(f"transfer: {name!r} ({sets[name]['kind']}) has no reference images, so it "
+                            "cannot train a full-reference (mode fr) model; give it mode nr in transfer.dataset_modes")
+    for name in transfer.get("dataset_modes", {}):
+        if name not in transfer["datasets"]:
+            problems.append(f"transfer.dataset_modes: {name!r} is not in transfer.datasets")
+    designs = cfg["optimize"]["discriminators"]
     for name, spec in transfer["backbones"].items():
         where = f"transfer.backbones.{name}"
         if ("discriminator" in spec) == ("backbone" in spec):
             problems.append(f"{where}: give exactly one of 'discriminator' (a design) or 'backbone' (a named one)")
             continue
         if "discriminator" in spec:
-            if spec["discriminator"] not in cfg["optimize"]["discriminators"]:
+            design = designs.get(spec["discriminator"])
+            if design is None:
                 problems.append(f"{where}.discriminator: {spec['discriminator']!r} is not under optimize.discriminators")
+                continue
+            patch = design.get("patch_size", 8) if design["name"] == "vit" else 1
+            if transfer["crop"] % patch:
+                problems.append(f"{where}: transfer.crop {transfer['crop']} is not a multiple of the ViT "
+                                f"design's patch_size {patch}")
             if "imagenet" in spec["inits"]:
-                problems.append(f"{where}.inits: a discriminator trunk has no ImageNet weights")
+                if design["name"] != "projected":
+                    problems.append(f"{where}.inits: a {design['name']!r} discriminator trunk has no ImageNet "
+                                    "weights (only projected designs have a pre-trained backbone)")
+                elif "weights" not in spec and "weights" not in design:
+                    problems.append(f"{where}: init imagenet needs 'weights' (path to the pinned file of the "
+                                    f"projected design's backbone {design.get('backbone', 'vgg16')!r})")
             if "discriminator" in spec["inits"]:
                 run = run_names.get(spec.get("run", ""))
                 if run is None:
@@ -146,8 +209,35 @@ def transfer_jobs(cfg: dict) -> list[str]:
             for d in t["datasets"] for seed in t["split_seeds"]]
 
 
+def transfer_mode(cfg: dict, dataset: str) -> str:
+    """'nr' or 'fr' for the transfer models trained on ``dataset`` (transfer.dataset_modes, else mode)."""
+    t = cfg["transfer"]
+    return t.get("dataset_modes", {}).get(dataset, t["mode"])
+
+
+def transfer_weights(cfg: dict, backbone: str, init: str) -> str | None:
+    """The pinned weights file a transfer job reads, if any (an input of its rule).
+
+    A named backbone's or a projected design's ``imagenet`` init reads the entry's
+    ``weights`` (a projected design's own ``weights`` otherwise); a ``discriminator``
+    init of a projected design on ImageNet weights rebuilds that design, which reads
+    the design's file before the GAN run's state replaces it.
+    """
+    spec = cfg["transfer"]["backbones"][backbone]
+    design = cfg["optimize"]["discriminators"].get(spec.get("discriminator", ""), {})
+    if init == "imagenet":
+        return spec.get("weights", design.get("weights"))
+    if init == "discriminator" and design.get("name") == "projected" and design.get("init") == "imagenet":
+        return design.get("weights")
+    return None
+
+
 def transfer_spec(cfg: dict, job: str) -> dict:
-    """Everything one transfer job needs, as a JSON-serializable dict (see asym.train_iqa)."""
+    """Everything one transfer job needs, as a JSON-serializable dict (see asym.train_iqa).
+
+    A discriminator source carries its design as built: ``design`` (the constructor
+    name, e.g. "projected") and ``args`` (the rest of optimize.discriminators.<name>).
+    """
     backbone, init, dataset, seed = job.rsplit("__", 3)
     t = cfg["transfer"]
     source = copy.deepcopy(t["backbones"][backbone])
@@ -155,11 +245,11 @@ def transfer_spec(cfg: dict, job: str) -> dict:
     source.pop("run", None)
     if "discriminator" in source:
         args = copy.deepcopy(cfg["optimize"]["discriminators"][source["discriminator"]])
-        args.pop("name")
+        source["design"] = args.pop("name")
         source["args"] = args
-    keys = ("test_fraction", "mode", "steps", "batch_size", "crop", "lr", "backbone_lr_scale", "stages", "hidden",
-            "n_boot")
+    keys = ("test_fraction", "steps", "batch_size", "crop", "lr", "backbone_lr_scale", "stages", "hidden", "n_boot")
     return {"name": backbone, "init": init, "dataset": dataset, "split_seed": int(seed[1:]), "backbone": source,
+            "mode": transfer_mode(cfg, dataset), "resize": t.get("resize"), "device": cfg["device"],
             **{k: t[k] for k in keys}}
 
 
@@ -240,17 +330,60 @@ def run_by_name(cfg: dict, name: str) -> Run:
     raise ConfigError(f"no run named {name!r} in this config")
 
 
+# GPU switches of optimize (schema defaults: what a CPU run wants).
+GPU_SWITCHES = {"precision": "fp32", "channels_last": False, "compile": False}
+
+
 def train_spec(cfg: dict, run: Run) -> dict:
     """Everything one training job needs, as a JSON-serializable dict.
 
     The workflow passes this through ``params:``, so Snakemake reruns a training job
     exactly when something in its own spec changes, not when an unrelated key does.
+    With ``optimize.pretrain``, ``init`` names the pretrained generator of the run's
+    seed (:func:`pretrain_file`) and carries the pretrain settings; without, None.
     """
     opt = cfg["optimize"]
     keys = ("generator", "steps", "batch_size", "patch_size", "lr_g", "lr_d", "betas", "checkpoint_every", "log_every")
     spec = {"run": run.as_dict(), "device": cfg["device"], "loss": metric_spec(cfg, run.fidelity)}
     spec.update({k: copy.deepcopy(opt[k]) for k in keys})
+    spec.update({k: opt.get(k, default) for k, default in GPU_SWITCHES.items()})
     spec["discriminator"] = copy.deepcopy(opt["discriminators"][run.discriminator]) if run.adversarial else None
+    pre = opt.get("pretrain")
+    spec["init"] = None if pre is None else {"path": pretrain_file(cfg, run.seed), "pretrain": copy.deepcopy(pre)}
+    return spec
+
+
+def generator_tag(cfg: dict) -> str:
+    """``<name>-x<upscale>-<hash>`` of optimize.generator: one pretrained file per generator setting."""
+    gen = cfg["optimize"]["generator"]
+    digest = hashlib.sha1(dumps(gen).encode()).hexdigest()[:8]
+    return f"{gen['name']}-x{gen['upscale']}-{digest}"
+
+
+def pretrain_file(cfg: dict, seed: int) -> str:
+    """Where rule pretrain_sr writes the pretrained generator every run of ``seed`` starts from."""
+    return f"{cfg['results']}/optimize/pretrain/{generator_tag(cfg)}__s{seed}/final.pt"
+
+
+def pretrain_spec(cfg: dict, seed: int) -> dict:
+    """The spec of ``python -m asym.train_sr`` that makes :func:`pretrain_file` for ``seed``.
+
+    ``{official: path}`` imports a published checkpoint (no training); ``{steps, loss, lr}``
+    is an ordinary training run without discriminator (the ESRGAN recipe: pixel-loss
+    pretraining), with the batch and patch size of optimize unless the block sets them.
+    """
+    opt, pre = cfg["optimize"], cfg["optimize"].get("pretrain")
+    if pre is None:
+        raise ConfigError("optimize.pretrain is not set: runs start from a random generator, nothing to pretrain")
+    name = f"pretrain/{generator_tag(cfg)}__s{seed}"
+    if "official" in pre:
+        return {"run": {"name": name, "seed": int(seed)}, "generator": copy.deepcopy(opt["generator"]),
+                "official": pre["official"], "key": pre.get("key")}
+    run = Run(name=name, fidelity=pre["loss"], adversarial=False, setting="pretrain", discriminator="none",
+              gan_weight=0.0, objective="none", seed=int(seed))
+    spec = train_spec(cfg, run)  # no discriminator (run.adversarial is False)
+    spec.update(steps=pre["steps"], lr_g=pre["lr"], init=None)
+    spec.update({k: pre[k] for k in ("batch_size", "patch_size") if k in pre})
     return spec
 
 
@@ -269,12 +402,9 @@ def evaluator_panel(cfg: dict, run: Run) -> dict[str, dict]:
 
 
 def main_gan_setting(cfg: dict) -> str | None:
-    """``"<discriminator>:<gan_weight>"`` of analysis.main_gan_setting, or None (pool all GAN runs)."""
-    name = cfg["analysis"].get("main_gan_setting")
-    if name is None:
-        return None
-    setting = next(a for a in cfg["optimize"]["adversarial"] if a["name"] == name)
-    return f"{setting['discriminator']}:{setting['gan_weight']}"
+    """analysis.main_gan_setting: the name of the adversarial setting C1/C2 rank as "with GAN"
+    (matched against the evaluation table's ``setting`` column), or None (pool all GAN runs)."""
+    return cfg["analysis"].get("main_gan_setting")
 
 
 def metric_spec(cfg: dict, name: str) -> dict:

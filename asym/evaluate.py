@@ -23,12 +23,14 @@ import pandas as pd
 import torch
 
 from asym.data.images import bicubic_downsample, load_folder, to_tensor, to_uint8
+from asym.designs import design_traits
 from asym.fidelity import build_metric, score_pairs
 from asym.io import write_csv, write_png
 from asym.train_sr import load_generator
 
-EVALUATION_COLUMNS = ["run", "generator", "fidelity", "adversarial", "discriminator", "gan_weight", "seed",
-                      "dataset", "image", "evaluator", "score", "lower_better"]
+EVALUATION_COLUMNS = ["run", "generator", "fidelity", "adversarial", "setting", "discriminator", "objective",
+                      "disc_level", "disc_family", "gan_weight", "seed", "dataset", "image", "evaluator", "score",
+                      "lower_better"]
 
 
 def super_resolve(generator: torch.nn.Module, hr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -54,6 +56,8 @@ def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, datas
         srs.append(to_tensor(sr_uint8))
 
     run = spec["run"]
+    # What kind of discriminator trained it (C4 groups by architecture, not by name).
+    level, family = design_traits(spec["discriminator"]) if spec.get("discriminator") else ("none", "none")
     rows = []
     for evaluator, metric_spec in panel.items():
         metric = build_metric(metric_spec, device=device)
@@ -61,7 +65,8 @@ def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, datas
         for name, score in zip(names, scores):
             rows.append({
                 "run": run["name"], "generator": spec["generator"]["name"], "fidelity": run["fidelity"],
-                "adversarial": run["adversarial"], "discriminator": run["discriminator"],
+                "adversarial": run["adversarial"], "setting": run["setting"], "discriminator": run["discriminator"],
+                "objective": run["objective"], "disc_level": level, "disc_family": family,
                 "gan_weight": run["gan_weight"], "seed": run["seed"], "dataset": dataset,
                 "image": name, "evaluator": evaluator, "score": score,
                 "lower_better": bool(metric.lower_better),

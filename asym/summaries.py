@@ -30,6 +30,7 @@ from asym.claims import (
     init_kind,
     is_transformer,
 )
+from asym.designs import label_designs
 from asym.stats import as_bool, normalize_evaluations
 
 #: Decimal places: correlations (SRCC/PLCC/KRCC, Kendall tau) and z-scored qualities.
@@ -231,7 +232,7 @@ def quality_ci(evaluation: pd.DataFrame, n_boot: int = 1000, seed: int = 0,
 def gan_sweep_summary(evaluation: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Quality per (fidelity, discriminator, gan_weight); runs without GAN get weight 0 and
     discriminator "none"."""
-    ev = evaluation.copy()
+    ev = label_designs(evaluation)
     adv = as_bool(ev["adversarial"].to_numpy())
     ev.loc[~adv, "gan_weight"] = 0.0
     ev.loc[~adv, "discriminator"] = "none"
@@ -248,7 +249,7 @@ def discriminator_summary(evaluation: pd.DataFrame, n_boot: int = 1000,
     Overall pools every fidelity loss, GAN weight, seed and image cell of a
     discriminator; per loss keeps ``fidelity`` as a key.
     """
-    ev = evaluation.copy()
+    ev = label_designs(evaluation)
     adv = as_bool(ev["adversarial"].to_numpy())
     ev.loc[~adv, "discriminator"] = "none"
     ev["discriminator"] = ev["discriminator"].astype(str)
@@ -463,7 +464,7 @@ def cited_numbers(claims: pd.DataFrame, corr: pd.DataFrame, evaluation: pd.DataF
     n["NumEvaluators"] = fmt(ev["evaluator"].nunique())
     n["NumTestImages"] = fmt((ev["dataset"].astype(str) + "/" + ev["image"].astype(str)).nunique())
     n["NumTestSets"] = fmt(ev["dataset"].nunique())
-    discs = sorted(ev.loc[adv, "discriminator"].astype(str).unique())
+    discs = sorted(label_designs(ev).loc[adv, "discriminator"].astype(str).unique())
     n["NumDiscriminators"] = fmt(len(discs))
     n["Discriminators"] = ", ".join(discs) if discs else "none"
     weights = sorted(pd.to_numeric(ev.loc[adv, "gan_weight"], errors="coerce").dropna().unique())

@@ -1,9 +1,12 @@
-"""SR training: it learns, resumes bit-identically, survives signals, rejects bad checkpoints."""
+"""SR training: it learns, resumes bit-identically, survives signals, rejects bad checkpoints,
+starts from the pretrained generator of its seed, and honours the GPU switches.
+
+    python -m pytest -q tests/test_train_sr.py     # data-parallel training: tests/test_train_ddp.py
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,10 +15,29 @@ import time
 import pandas as pd
 import pytest
 import torch
+from torch._dynamo.utils import counters
 
-from asym import checkpoint
-from asym.config import merge, run_by_name, train_spec
-from asym.train_sr import CHECKPOINT_FORMAT, LOG_COLUMNS, PREEMPT_EXIT_CODE, load_generator, train
+from asym import checkpoint, train_sr
+from asym.config import (
+    ConfigError,
+    generator_tag,
+    merge,
+    pretrain_file,
+    pretrain_spec,
+    run_by_name,
+    runs,
+    train_spec,
+    validate,
+)
+from asym.nets.generators import build_generator
+from asym.train_sr import (
+    CHECKPOINT_FORMAT,
+    LOG_COLUMNS,
+    PREEMPT_EXIT_CODE,
+    import_official,
+    load_generator,
+    train,
+)
 
 
 def _spec(cfg, run="l1__patchgan-w0.1__s0", **changes):
@@ -142,3 +164,169 @@ def test_sigterm_checkpoints_and_exits_then_resumes(tiny_cfg, tiny_workdir, tmp_
     state = checkpoint.load(out / "checkpoint.pt", CHECKPOINT_FORMAT, expected_spec=spec)
     assert state["step"] > 0
     assert not (out / "final.pt").exists()
+
+
+# ---------------------------------------------------------------- pretrained start (optimize.pretrain)
+
+PRETRAIN = {"steps": 3, "loss": "l1", "lr": 1.0e-3}
+
+
+def _with_pretrain(cfg, tmp_path, pretrain=PRETRAIN, **optimize):
+    return merge(cfg, {"results": str(tmp_path / "results"), "optimize": {"pretrain": pretrain, **optimize}})
+
+
+def test_pretrain_file_per_generator_setting_and_seed(tiny_cfg, tmp_path):
+    cfg = validate(_with_pretrain(tiny_cfg, tmp_path))
+    spec = train_spec(cfg, run_by_name(cfg, "ssim__patchgan-w0.1__s0"))
+    assert spec["init"] == {"path": pretrain_file(cfg, 0), "pretrain": PRETRAIN}
+    assert pretrain_file(cfg, 0).endswith(f"/optimize/pretrain/{generator_tag(cfg)}__s0/final.pt")
+    assert pretrain_file(cfg, 0) != pretrain_file(cfg, 1)
+    # same generator settings, same file; other settings, another one
+    assert generator_tag(merge(cfg, {"optimize": {"steps": 9}})) == generator_tag(cfg)
+    assert generator_tag(merge(cfg, {"optimize": {"generator": {"embed_dim": 24}}})) != generator_tag(cfg)
+    pre = pretrain_spec(cfg, 0)
+    assert pre["loss"]["kind"] == "l1" and pre["steps"] == 3 and pre["lr_g"] == 1.0e-3
+    assert pre["discriminator"] is None and pre["init"] is None and pre["run"]["seed"] == 0
+    # changing the pretraining changes every run's spec (Snakemake reruns them all) ...
+    other = validate(merge(cfg, {"optimize": {"pretrain": {"steps": 4}}}))
+    assert all(train_spec(other, r) != train_spec(cfg, r) for r in runs(cfg))
+    # ... changing one loss only its own runs'
+    changed = validate(merge(cfg, {"metrics": {"ssim": {"best": 2.0}}}))
+    differ = {r.fidelity for r in runs(cfg) if train_spec(changed, r) != train_spec(cfg, r)}
+    assert differ == {"ssim"} and pretrain_spec(changed, 0) == pre
+
+
+@pytest.mark.parametrize("pretrain, message", [
+    ({"steps": 3, "loss": "l1"}, r"optimize\.pretrain: give either 'official'.*missing \['lr'\]"),
+    ({"official": "w.pth", "steps": 3}, r"optimize\.pretrain: 'official' imports a published checkpoint; drop \['steps'\]"),
+    ({"steps": 3, "loss": "no_such", "lr": 0.1}, r"optimize\.pretrain\.loss: metric 'no_such' is not defined"),
+    ({"steps": 3, "loss": "l1", "lr": 0.1, "optimizer": "sgd"}, r"optimize\.pretrain: Additional properties"),
+])
+def test_bad_pretrain_block_is_reported_with_its_key(tiny_cfg, tmp_path, pretrain, message):
+    cfg = _with_pretrain(tiny_cfg, tmp_path)
+    cfg["optimize"]["pretrain"] = pretrain
+    with pytest.raises(ConfigError, match=message):
+        validate(cfg)
+
+
+def _params(path, part="params"):
+    return torch.load(path, weights_only=True)[part]
+
+
+def test_runs_start_from_the_pretrained_generator_of_their_seed(tiny_cfg, tiny_workdir, tmp_path):
+    cfg = _with_pretrain(tiny_cfg, tmp_path)
+    data = _train_dir(tiny_workdir, cfg)
+    pre = pretrain_spec(cfg, 0)
+    init = train(pre, data, tmp_path / "results" / "optimize" / "pretrain" / pretrain_file(cfg, 0).split("/")[-2],
+                 progress=False)
+    assert str(init) == pretrain_file(cfg, 0)
+    assert pd.read_csv(init.parent / "train_log.csv")["loss_d"].isna().all()  # no discriminator in pretraining
+    # a learning rate of ~0 keeps the run where it started: at the pretrained weights
+    spec = merge(train_spec(cfg, run_by_name(cfg, "ssim__nogan__s0")), {"steps": 1, "lr_g": 1e-12})
+    train(spec, data, tmp_path / "run", progress=False)
+    start, end = _params(init), _params(tmp_path / "run" / "final.pt")
+    assert all(torch.allclose(end[k], start[k], atol=1e-6) for k in start)
+    scratch = merge(spec, {"init": None})
+    train(scratch, data, tmp_path / "scratch", progress=False)
+    assert not all(torch.allclose(_params(tmp_path / "scratch" / "final.pt")[k], start[k]) for k in start)
+
+
+def test_missing_or_mismatched_pretrained_generator_is_reported(tiny_cfg, tiny_workdir, tmp_path):
+    cfg = _with_pretrain(tiny_cfg, tmp_path)
+    data = _train_dir(tiny_workdir, cfg)
+    spec = merge(train_spec(cfg, run_by_name(cfg, "l1__nogan__s0")), {"steps": 1})
+    with pytest.raises(FileNotFoundError, match="pretrain_sr"):
+        train(spec, data, tmp_path / "run", progress=False)
+    other = merge(pretrain_spec(cfg, 0), {"generator": {"embed_dim": 8}, "steps": 1})
+    path = train(other, data, tmp_path / "other", progress=False)
+    with pytest.raises(checkpoint.CheckpointError, match="generator with other settings"):
+        train(merge(spec, {"init": {"path": str(path)}}), data, tmp_path / "run", progress=False)
+
+
+def test_official_checkpoint_becomes_the_pretrained_generator(tiny_cfg, tmp_path):
+    published = build_generator(tiny_cfg["optimize"]["generator"])
+    torch.save({"params": published.state_dict()}, tmp_path / "SwinIR_x4.pth")  # a SwinIR release's layout
+    cfg = _with_pretrain(tiny_cfg, tmp_path, pretrain={"official": str(tmp_path / "SwinIR_x4.pth")})
+    spec = pretrain_spec(cfg, 1)
+    assert spec["official"] == str(tmp_path / "SwinIR_x4.pth") and spec["run"]["seed"] == 1
+    done = subprocess.run([sys.executable, "-m", "asym.train_sr", "--spec", json.dumps(spec), "--out",
+                           str(tmp_path / "pre")], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    net, saved = load_generator(tmp_path / "pre" / "final.pt")
+    assert saved == spec
+    assert all(torch.equal(v, published.state_dict()[k]) for k, v in net.state_dict().items())
+    spec["official"] = str(tmp_path / "absent.pth")
+    with pytest.raises(FileNotFoundError, match="absent.pth"):
+        import_official(spec, tmp_path / "pre2")
+
+
+def test_checkpoint_of_other_settings_or_other_start_is_refused_or_restarted(tiny_cfg, tiny_workdir, tmp_path):
+    cfg = _with_pretrain(tiny_cfg, tmp_path)
+    data = _train_dir(tiny_workdir, cfg)
+    init = tmp_path / "init"
+    spec = merge(train_spec(cfg, run_by_name(cfg, "l1__nogan__s0")), {"steps": 4, "init": {"path": str(init / "final.pt")}})
+    train(merge(pretrain_spec(cfg, 0), {"steps": 1}), data, init, progress=False)
+    out = tmp_path / "run"
+    assert train(spec, data, out, progress=False, stop_after=2) is None
+    # the pretraining was redone (other weights, same path): the checkpoint continued another start
+    train(merge(pretrain_spec(cfg, 0), {"steps": 2}), data, tmp_path / "init2", progress=False)
+    (tmp_path / "init2" / "final.pt").replace(init / "final.pt")
+    with pytest.raises(checkpoint.CheckpointError, match="different pretrained generator"):
+        train(spec, data, out, progress=False)
+    # what the workflow does (--restart-stale): move it aside and train afresh
+    train(spec, data, out, progress=False, restart_stale=True)
+    assert checkpoint.load(out / "checkpoint.stale.pt", CHECKPOINT_FORMAT)["step"] == 2
+    assert pd.read_csv(out / "train_log.csv")["step"].tolist() == [1, 2, 3, 4]
+    fresh = tmp_path / "fresh"
+    train(spec, data, fresh, progress=False)
+    _assert_same_result(fresh, out)
+    # another spec is stale too
+    with pytest.raises(checkpoint.CheckpointError, match="different run spec"):
+        train(dict(spec, lr_g=0.5), data, out, progress=False)
+    train(dict(spec, lr_g=0.5), data, out, progress=False, restart_stale=True)
+    assert checkpoint.load(out / "checkpoint.pt", CHECKPOINT_FORMAT)["spec"]["lr_g"] == 0.5
+
+
+# ---------------------------------------------------------------- GPU switches
+
+def test_bf16_channels_last_run_is_finite_and_reaches_the_models(tiny_cfg, tiny_workdir, tmp_path):
+    data = _train_dir(tiny_workdir, tiny_cfg)
+    spec = _spec(tiny_cfg, steps=4)
+    assert (spec["precision"], spec["channels_last"], spec["compile"]) == ("fp32", False, False)  # defaults
+    train(spec, data, tmp_path / "fp32", progress=False)
+    fast = dict(spec, precision="bf16", channels_last=True)
+    train(fast, data, tmp_path / "bf16", progress=False)
+    log = pd.read_csv(tmp_path / "bf16" / "train_log.csv")
+    losses = log[["loss_total", "loss_fidelity", "loss_gan", "loss_d", "grad_norm_g", "grad_norm_d"]]
+    assert losses.notna().all().all() and losses.abs().lt(float("inf")).all().all()
+    params = _params(tmp_path / "bf16" / "final.pt")
+    disc = _params(tmp_path / "bf16" / "final.pt", "discriminator")
+    # conv weights were trained in NHWC layout (torch.save keeps the strides) ...
+    assert params["conv_first.weight"].is_contiguous(memory_format=torch.channels_last)
+    assert not params["conv_first.weight"].is_contiguous()
+    assert disc["model.0.weight_orig"].is_contiguous(memory_format=torch.channels_last)
+    assert _params(tmp_path / "fp32" / "final.pt")["conv_first.weight"].is_contiguous()
+    # ... saved as float32, and bfloat16 arithmetic made them differ from the float32 run
+    assert all(v.dtype == torch.float32 for v in params.values() if v.is_floating_point())
+    ref = _params(tmp_path / "fp32" / "final.pt")
+    assert any(not torch.allclose(params[k], ref[k], atol=1e-6) for k in ref)
+    net, _ = load_generator(tmp_path / "bf16" / "final.pt")
+    assert torch.isfinite(net(torch.rand(1, 3, 8, 8))).all()
+
+
+def test_compile_switch_compiles_generator_and_discriminator(tiny_cfg, tiny_workdir, tmp_path, monkeypatch):
+    """torch.compile with the "eager" backend: Dynamo traces the real models, no C++ build
+    (inductor on the CPU here takes about a minute to compile even the tiny models)."""
+    monkeypatch.setattr(train_sr, "COMPILE_BACKEND", "eager")
+    data = _train_dir(tiny_workdir, tiny_cfg)
+    spec = _spec(tiny_cfg, steps=3)
+    train(spec, data, tmp_path / "plain", progress=False)
+    torch._dynamo.reset()
+    counters.clear()
+    train(dict(spec, compile=True), data, tmp_path / "compiled", progress=False)
+    assert counters["stats"]["unique_graphs"] >= 2  # generator and discriminator (and their backward)
+    assert counters["frames"]["ok"] >= 2
+    for part in ("params", "discriminator"):
+        plain, compiled = _params(tmp_path / "plain" / "final.pt", part), _params(tmp_path / "compiled" / "final.pt", part)
+        assert compiled.keys() == plain.keys()  # saved from the bare modules: no "_orig_mod." prefix
+        assert all(torch.allclose(compiled[k], plain[k], atol=1e-5) for k in plain)

@@ -11,6 +11,7 @@ ASSESS_SCORES = [
 rule fit_metric:
     input:
         labels=lambda w: iqa_labels(fit_spec(CFG, w.metric)["dataset"]),
+        weights=lambda w: weight_files([w.metric]),
         code=code("fit_metric"),
     output:
         f"{RES}/assess/fitted/{{metric}}.pt",
@@ -33,6 +34,7 @@ rule assess_score:
     input:
         labels=lambda w: iqa_labels(w.dataset),
         fitted=lambda w: fitted_files(CFG, [w.metric]),
+        weights=lambda w: weight_files([w.metric]),
         code=code("assess"),
     output:
         f"{RES}/assess/scores/{{dataset}}/{{metric}}.csv",

@@ -2,7 +2,7 @@
 import sys
 
 from asym.codedeps import module_files
-from asym.config import (dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec,
+from asym.config import (dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec, transfer_weights,
                          validate)
 
 CFG = validate(config, source="the workflow config")
