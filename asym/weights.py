@@ -86,10 +86,31 @@ def used_metrics(cfg: dict) -> list[str]:
     return [name for name in cfg["metrics"] if name in used]
 
 
+#: Where the published generator checkpoints of ``optimize.pretrain.official`` come from:
+#: {generator name: release folder whose files can be downloaded by name}.
+GENERATOR_RELEASES = {
+    "swinir": "https://github.com/JingyunLiang/SwinIR/releases/download/v0.0/",
+}
+
+
+def generator_requirements(cfg: dict) -> list[Requirement]:
+    """The published checkpoint ``optimize.pretrain.official`` starts every run from, if set."""
+    from asym.nets.generators import OFFICIAL_SOURCES
+
+    official = ((cfg.get("optimize") or {}).get("pretrain") or {}).get("official")
+    if not official:
+        return []
+    name = cfg["optimize"]["generator"]["name"]
+    release = GENERATOR_RELEASES.get(name)
+    source = release + Path(official).name if release else OFFICIAL_SOURCES.get(
+        {"swinir": "SwinIR", "rrdbnet": "RRDBNet"}.get(name, name), "the model authors' release page")
+    return [Requirement("optimize.pretrain", f"published {name} checkpoint", official, Path(official).is_file(), source)]
+
+
 def check(cfg: dict, out=None) -> int:
-    """Print the needed files of ``cfg``'s metrics; return the exit status (1 if any is missing)."""
+    """Print the needed files of ``cfg``'s metrics and generator; return the exit status (1 if any is missing)."""
     out = out or sys.stdout
-    reqs, notes = [], []
+    reqs, notes = generator_requirements(cfg), []
     for name in used_metrics(cfg):
         r, n = metric_requirements(name, cfg["metrics"][name], cfg)
         reqs.extend(r)

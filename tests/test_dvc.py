@@ -99,7 +99,7 @@ def job_counts(output: str) -> dict[str, int]:
 
 
 def test_snakemake_dry_run_of_the_paper_config_lists_every_job():
-    from asym.config import fitted_files, load_config, runs, transfer_jobs
+    from asym.config import fitted_files, load_config, runs, transfer_jobs, transfer_weights
     from asym.data.fetch import dvc_stages
 
     config = REPO / "workflow" / "config" / "paper.yaml"
@@ -118,7 +118,10 @@ def test_snakemake_dry_run_of_the_paper_config_lists_every_job():
     sets = set(cfg["assess"]["datasets"]) | set(cfg["transfer"]["datasets"]) | fitted
     read = {cfg["data"]["sr_train"], cfg["data"]["sr_test"]} | {cfg["data"]["iqa_sets"][s]["root"] for s in sets}
     read |= {cfg["metrics"][m]["weights"] for m in used if cfg["metrics"][m].get("init") == "imagenet"}
-    read |= {b["weights"] for b in cfg["transfer"]["backbones"].values() if "imagenet" in b["inits"]}
+    read |= {transfer_weights(cfg, name, init) for name, b in cfg["transfer"]["backbones"].items()
+             for init in b["inits"]} - {None}
+    read |= {d["weights"] for d in cfg["optimize"]["discriminators"].values() if d.get("weights")}
+    read |= {cfg["optimize"]["pretrain"]["official"]} if cfg["optimize"].get("pretrain", {}).get("official") else set()
     stages = dvc_stages(cfg)
     expected = {f"fetch_{stages[p][0].replace('-', '_')}" for p in read if p in stages and not (REPO / p).exists()}
     assert fetches == expected and all(counts[name] == 1 for name in fetches)

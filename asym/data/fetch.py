@@ -536,7 +536,7 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
     from pyiqa.utils import download_util
 
     from asym.nets.backbones import OFFICIAL_WEIGHTS
-    from asym.weights import metric_requirements, used_metrics
+    from asym.weights import generator_requirements, metric_requirements, used_metrics
 
     entries: dict[str, dict] = {}
     skipped: list[str] = []
@@ -564,6 +564,8 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
         if spec.get("kind") == "dists_style" and spec.get("init") == "imagenet" and spec.get("weights"):
             official = OFFICIAL_WEIGHTS.get(spec["backbone"], "")
             add(spec["weights"], _direct_url(official, spec["weights"]), f"metric {name}", official)
+    for r in generator_requirements(cfg):
+        add(r.path, r.source if r.source.startswith(("https://", "http://")) else None, r.metric, r.source)
     for name, spec in (cfg.get("transfer") or {}).get("backbones", {}).items():
         if spec.get("weights"):
             official = OFFICIAL_WEIGHTS.get(spec.get("backbone"), "")
@@ -617,6 +619,7 @@ def config_paths(cfg: dict) -> list[str]:
     paths += [spec.get("weights") for spec in cfg["metrics"].values()
               if spec.get("kind") == "dists_style" and spec.get("init") == "imagenet"]
     paths += [spec.get("weights") for spec in (cfg.get("transfer") or {}).get("backbones", {}).values()]
+    paths.append(((cfg.get("optimize") or {}).get("pretrain") or {}).get("official"))
     return [os.path.normpath(p) for p in dict.fromkeys(paths) if p]
 
 
