@@ -13,17 +13,51 @@ faster) and the largest score difference, as ``key: value`` lines. Rates use the
 median batch time, so a burst of load from other processes distorts them little;
 the ``*_per_cpu_s`` figures divide by the process's CPU time instead of wall time
 (with ``--threads 1`` the least disturbed comparison on a shared machine).
+
+    pip install --no-deps basicsr==1.4.2     # once, into the project's .venv (bench only)
+    python -m asym.bench train-step --batch-size 4 --patch 64 --repeats 7 --threads 2
+
+``train-step`` times one whole GAN training step: SwinIR x4 forward and backward, the
+DISTS-style VGG-16 fidelity loss, a PatchGAN discriminator, the generator's and the
+discriminator's Adam updates. Ours is :class:`OursStep` (:mod:`asym.nets.swinir`, our
+DISTS-style ``vgg16`` metric, :mod:`asym.adversarial`, the step of :mod:`asym.train_sr`);
+the reference is :class:`ReferenceStep`, the field's implementations: BasicSR's
+``basicsr.archs.swinir_arch.SwinIR``, pyiqa's ``DISTS`` network as perceptual loss,
+BasicSR's ``GANLoss('vanilla')`` and the update order of BasicSR's
+``SRGANModel.optimize_parameters``. BasicSR has no PatchGAN (only VGG-style and U-Net
+discriminators), so both sides use our :class:`asym.nets.discriminators.PatchGAN`, the
+demo config's (ndf 32, 2 layers, spectral norm), as separate copies with equal weights.
+
+Sizes (defaults): batch 4 of 64 px HR patches (16 px LR, two windows of 8 a side, so
+shifted windows and their masks are exercised), SwinIR at the width and depth of
+SwinIR-light (embed 60, four RSTBs of six layers, six heads, MLP ratio 2; with the
+classical pixelshuffle head, which both implementations share), no stochastic depth
+(it would draw different random masks on the two sides). One step takes about half a
+second on two CPU threads. BasicSR's SwinIR gets our state dict (strict load: the
+parameter names are the official ones), our DISTS-style metric gets the VGG weights and
+alpha/beta of pyiqa's network. Before timing, one step of each from the same state must agree
+(SR output, the three losses, the generator's and the discriminator's gradients:
+:data:`AGREEMENT_TOLERANCE`), else the run stops. Then ``--warmup`` untimed and
+``--repeats`` timed steps each, alternating which goes first, on the same batches; the
+rates use the median step time (``best_ratio_*``: the fastest step of each).
+``cpu_ratio_*`` uses process CPU time instead (reliable with ``--threads 1`` only: with
+more threads, time spent by waiting threads may count).
+BasicSR 1.4.2 imports ``torchvision.transforms.functional_tensor``, gone from current
+torchvision; :func:`import_basicsr` aliases it for that import only.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 
 import torch
+
+from asym.train_sr import ADAM_OPTIONS
 
 DISTS_VGG16_SPEC = {"name": "dists_vgg16-R", "kind": "dists_style", "backbone": "vgg16", "init": "random",
                     "init_seed": 0, "group": "vgg16"}
@@ -132,6 +166,275 @@ def bench_assess(batch_size: int = 8, size: int = 256, n_batches: int = 5, threa
     }
 
 
+# --------------------------------------------------------------------------- train-step
+
+# The generator of the train-step benchmark: SwinIR's lightweight x4 width and depth
+# (embed 60, four RSTBs of six layers, six heads, window 8; Liang et al. 2021, Table 1's
+# "SwinIR-light"), with the classical pixelshuffle head both implementations share.
+TRAIN_STEP_GENERATOR = {"upscale": 4, "img_size": 16, "window_size": 8, "embed_dim": 60,
+                        "depths": (6, 6, 6, 6), "num_heads": (6, 6, 6, 6), "mlp_ratio": 2.0}
+# The demo config's PatchGAN (workflow/config/demo.yaml, optimize.discriminators.patchgan).
+TRAIN_STEP_DISCRIMINATOR = {"name": "patchgan", "ndf": 32, "n_layers": 2, "norm": "none", "spectral_norm": True}
+
+
+@contextmanager
+def _basicsr_importable():
+    """BasicSR 1.4.2 imports ``torchvision.transforms.functional_tensor``, removed from
+    torchvision 0.17+; alias it to ``functional`` (which has what BasicSR uses) for the
+    import only, so nothing outside the benchmark sees the alias."""
+    import sys
+
+    import torchvision.transforms.functional as tv_functional
+
+    name = "torchvision.transforms.functional_tensor"
+    had = name in sys.modules
+    sys.modules.setdefault(name, tv_functional)
+    try:
+        yield
+    finally:
+        if not had:
+            sys.modules.pop(name, None)
+
+
+def import_basicsr():
+    """BasicSR's SwinIR class and GAN loss (``pip install --no-deps basicsr``), or ImportError."""
+    with _basicsr_importable():
+        from basicsr.archs.swinir_arch import SwinIR as BasicSRSwinIR
+        from basicsr.losses.gan_loss import GANLoss
+    return BasicSRSwinIR, GANLoss
+
+
+def basicsr_available() -> bool:
+    try:
+        import_basicsr()
+    except ImportError:
+        return False
+    return True
+
+
+def parse_ints(text: str) -> tuple[int, ...]:
+    """'6,6,6,6' -> (6, 6, 6, 6) (a CLI list); empty or non-integer entries are an error."""
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 6,6,6,6, got {text!r}")
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def interleaved_medians(runners: dict, n_repeats: int, n_warmup: int, sync=lambda: None) -> dict:
+    """Call each runner ``n_warmup`` then ``n_repeats`` times, alternating which goes first
+    from round to round (so drift of the machine hits all alike); returns the median
+    seconds of the timed calls and the process CPU seconds they used, per runner."""
+    names = list(runners)
+    seconds = {name: [] for name in names}
+    cpu = {name: 0.0 for name in names}
+    for i in range(n_warmup + n_repeats):
+        for name in names if i % 2 == 0 else names[::-1]:
+            sync()
+            start, cpu_start = time.perf_counter(), time.process_time()
+            runners[name]()
+            sync()
+            if i >= n_warmup:
+                seconds[name].append(time.perf_counter() - start)
+                cpu[name] += time.process_time() - cpu_start
+    return {name: {"median_s": statistics.median(seconds[name]), "cpu_s": cpu[name], "all_s": seconds[name]}
+            for name in names}
+
+
+# Adam exactly as asym.train_sr builds it (the fused kernel).
+OURS_ADAM = ADAM_OPTIONS
+
+
+class OursStep:
+    """One GAN training step as :mod:`asym.train_sr` takes it: generator update on
+    fidelity + gan_weight * adversarial loss (discriminator frozen), then discriminator
+    update on real HR vs detached SR (logging -- gradient norms, accuracies -- left out),
+    with Adam options ``adam`` (:data:`OURS_ADAM` by default)."""
+
+    def __init__(self, generator, discriminator, metric, objective: str, gan_weight: float, lr_g: float,
+                 lr_d: float, adam: dict | None = None):
+        self.g, self.d, self.metric = generator, discriminator, metric
+        self.objective, self.gan_weight = objective, gan_weight
+        adam = OURS_ADAM if adam is None else adam
+        self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.9, 0.99), **adam)
+        self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=(0.9, 0.99), **adam)
+
+    def __call__(self, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
+        from asym.adversarial import (
+            discriminator_loss,
+            generator_loss,
+            needs_real_logits,
+        )
+
+        sr = self.g(lr_img)
+        loss_fid = self.metric.loss(sr, hr)
+        self.d.requires_grad_(False)
+        real_g = self.d(hr).detach() if needs_real_logits(self.objective) else None
+        loss_gan = generator_loss(self.d(sr), self.objective, real_logits=real_g)
+        self.opt_g.zero_grad(set_to_none=True)
+        (loss_fid + self.gan_weight * loss_gan).backward()
+        self.opt_g.step()
+
+        self.d.requires_grad_(True)
+        d_loss = discriminator_loss(self.d(hr), self.d(sr.detach()), self.objective)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        return {"sr": sr.detach(), "loss_fidelity": loss_fid.detach(), "loss_gan": loss_gan.detach(),
+                "loss_d": d_loss.detach()}
+
+
+class ReferenceStep:
+    """The same step as BasicSR takes it (``SRGANModel.optimize_parameters``, BasicSR 1.4.2):
+    ``net_d`` frozen by ``requires_grad``, perceptual loss (here pyiqa's DISTS network) +
+    ``GANLoss('vanilla', loss_weight=gan_weight)``; then the discriminator's real and fake
+    terms, each with its own backward."""
+
+    def __init__(self, generator, discriminator, dists, gan_weight: float, lr_g: float, lr_d: float):
+        _, GANLoss = import_basicsr()
+        self.g, self.d, self.dists = generator, discriminator, dists
+        self.cri_gan = GANLoss("vanilla", loss_weight=gan_weight)
+        self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.9, 0.99))
+        self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=(0.9, 0.99))
+
+    def __call__(self, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
+        for p in self.d.parameters():
+            p.requires_grad = False
+        self.opt_g.zero_grad()
+        output = self.g(lr_img)
+        l_g_percep = self.dists(output, hr).mean()
+        l_g_gan = self.cri_gan(self.d(output), True, is_disc=False)
+        (l_g_percep + l_g_gan).backward()
+        self.opt_g.step()
+
+        for p in self.d.parameters():
+            p.requires_grad = True
+        self.opt_d.zero_grad()
+        l_d_real = self.cri_gan(self.d(hr), True, is_disc=True)
+        l_d_real.backward()
+        l_d_fake = self.cri_gan(self.d(output.detach()), False, is_disc=True)
+        l_d_fake.backward()
+        self.opt_d.step()
+        return {"sr": output.detach(), "loss_fidelity": l_g_percep.detach(),
+                "loss_gan": l_g_gan.detach() / self.cri_gan.loss_weight, "loss_d": (l_d_real + l_d_fake).detach()}
+
+
+def build_train_step_pair(generator: dict, discriminator: dict, gan_weight: float = 0.05, lr_g: float = 2e-4,
+                          lr_d: float = 1e-4, seed: int = 0) -> tuple[OursStep, ReferenceStep]:
+    """Ours and the reference step over identical weights: BasicSR's SwinIR gets our
+    SwinIR's state dict (strict: the names are the official ones), the reference
+    discriminator is a copy of ours (BasicSR has no PatchGAN), our DISTS-style vgg16
+    metric carries the pyiqa DISTS network's VGG weights and alpha/beta."""
+    import copy
+
+    from asym.nets.discriminators import build_discriminator
+    from asym.nets.swinir import SwinIR
+
+    BasicSRSwinIR, _ = import_basicsr()
+    torch.manual_seed(seed)
+    # No stochastic depth: with it the two would draw different random masks.
+    ours_g = SwinIR(in_chans=3, img_range=1.0, upsampler="pixelshuffle", resi_connection="1conv",
+                    drop_path_rate=0.0, **generator)
+    import warnings
+
+    with warnings.catch_warnings():  # BasicSR calls torch.meshgrid without indexing= (a FutureWarning of torch's)
+        warnings.filterwarnings("ignore", message="torch.meshgrid")
+        theirs_g = BasicSRSwinIR(in_chans=3, img_range=1.0, upsampler="pixelshuffle", resi_connection="1conv",
+                                 drop_path_rate=0.0, **generator)
+    theirs_g.load_state_dict(ours_g.state_dict(), strict=True)
+    ours_d = build_discriminator(discriminator)
+    theirs_d = copy.deepcopy(ours_d)
+    dists = pyiqa_dists_network(seed)
+    metric = matching_dists_style(dists)
+    return (OursStep(ours_g.train(), ours_d.train(), metric, "nonsaturating", gan_weight, lr_g, lr_d),
+            ReferenceStep(theirs_g.train(), theirs_d.train(), dists, gan_weight, lr_g, lr_d))
+
+
+def _hr_batches(n: int, batch_size: int, patch: int, scale: int, seed: int):
+    """Smooth random HR patches (bilinear-upsampled noise, like textured photographs more
+    than white noise) and their bicubic LR, prepared outside the timed step."""
+    import torch.nn.functional as F
+
+    from asym.data.images import bicubic_downsample
+
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(n):
+        coarse = torch.rand(batch_size, 3, patch // 4, patch // 4, generator=g)
+        hr = F.interpolate(coarse, size=(patch, patch), mode="bilinear", align_corners=False)
+        hr = (hr + 0.05 * torch.randn(hr.shape, generator=g)).clamp(0, 1)
+        out.append((bicubic_downsample(hr, scale), hr))
+    return out
+
+
+def _rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm().clamp_min(1e-12))
+
+
+def check_agreement(ours: OursStep, theirs: ReferenceStep, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
+    """One step of each from identical states: the largest differences of SR output and
+    losses, and the relative L2 differences of the generator's and discriminator's gradients."""
+    a, b = ours(lr_img, hr), theirs(lr_img, hr)
+    grads = {}
+    for key, na, nb in (("g", ours.g, theirs.g), ("d", ours.d, theirs.d)):
+        ga = torch.cat([p.grad.reshape(-1) for p in na.parameters()])
+        gb = torch.cat([p.grad.reshape(-1) for p in nb.parameters()])
+        grads[key] = _rel_diff(ga, gb)
+    return {
+        "max_abs_sr_diff": float((a["sr"] - b["sr"]).abs().max()),
+        "abs_loss_fidelity_diff": float((a["loss_fidelity"] - b["loss_fidelity"]).abs()),
+        "abs_loss_gan_diff": float((a["loss_gan"] - b["loss_gan"]).abs()),
+        "abs_loss_d_diff": float((a["loss_d"] - b["loss_d"]).abs()),
+        "rel_grad_g_diff": grads["g"], "rel_grad_d_diff": grads["d"],
+    }
+
+
+# Agreement the benchmark demands before it times anything (float32 rounding only).
+AGREEMENT_TOLERANCE = {"max_abs_sr_diff": 1e-4, "abs_loss_fidelity_diff": 1e-5, "abs_loss_gan_diff": 1e-5,
+                       "abs_loss_d_diff": 1e-5, "rel_grad_g_diff": 1e-3, "rel_grad_d_diff": 1e-3}
+
+
+def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | None = None,
+                     discriminator: dict | None = None, n_repeats: int = 7, n_warmup: int = 2, threads: int = 2,
+                     seed: int = 0, gan_weight: float = 0.05) -> dict:
+    """Time one GAN training step, ours vs BasicSR + pyiqa; returns the figures :func:`main` prints."""
+    generator = dict(TRAIN_STEP_GENERATOR if generator is None else generator)
+    discriminator = dict(TRAIN_STEP_DISCRIMINATOR if discriminator is None else discriminator)
+    scale = generator["upscale"]
+    if patch % scale or (patch // scale) % generator["window_size"]:
+        raise ValueError(f"--patch {patch} must be upscale ({scale}) x a multiple of window_size "
+                         f"({generator['window_size']}), e.g. {scale * generator['window_size'] * 2}")
+    generator["img_size"] = patch // scale  # the stored shift masks match the training patch, as in training
+    torch.set_num_threads(threads)
+    ours, theirs = build_train_step_pair(generator, discriminator, gan_weight=gan_weight, seed=seed)
+    batches = _hr_batches(n_warmup + n_repeats + 1, batch_size, patch, scale, seed)
+    agreement = check_agreement(ours, theirs, *batches[0])
+    failed = {k: v for k, v in agreement.items() if not v <= AGREEMENT_TOLERANCE[k]}
+    if failed:
+        raise AssertionError(f"ours and the reference disagree before timing: {failed} "
+                             f"(tolerances {AGREEMENT_TOLERANCE})")
+    it = {"ours": iter(batches[1:]), "reference": iter(batches[1:])}
+    timing = interleaved_medians({"ours": lambda: ours(*next(it["ours"])),
+                                  "reference": lambda: theirs(*next(it["reference"]))}, n_repeats, n_warmup)
+    ours_rate = batch_size / timing["ours"]["median_s"]
+    theirs_rate = batch_size / timing["reference"]["median_s"]
+    return {
+        "batch_size": batch_size, "patch": patch, "lr_patch": patch // scale, "threads": threads,
+        "n_repeats": n_repeats, "n_warmup": n_warmup, "torch": torch.__version__,
+        "generator": json.dumps(generator), "discriminator": json.dumps(discriminator) + " (same class both sides)",
+        "ours_images_per_s": ours_rate, "reference_images_per_s": theirs_rate,
+        "ours_steps_per_s": 1 / timing["ours"]["median_s"], "reference_steps_per_s": 1 / timing["reference"]["median_s"],
+        "ratio_ours_over_reference": ours_rate / theirs_rate,
+        # Fastest step of each: what a step costs when no other process interferes (bursts of
+        # load on a shared machine can move even a median of a few steps).
+        "best_ratio_ours_over_reference": min(timing["reference"]["all_s"]) / min(timing["ours"]["all_s"]),
+        "cpu_ratio_ours_over_reference": timing["reference"]["cpu_s"] / timing["ours"]["cpu_s"],
+        **agreement,
+    }
+
+
 def format_result(result: dict) -> str:
     lines = []
     for key, value in result.items():
@@ -149,8 +452,27 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
+    t = sub.add_parser("train-step", help="one GAN training step: ours vs BasicSR SwinIR + pyiqa DISTS")
+    t.add_argument("--batch-size", type=int, default=4)
+    t.add_argument("--patch", type=int, default=64, help="HR patch side, pixels (LR = patch / upscale)")
+    t.add_argument("--embed-dim", type=int, default=TRAIN_STEP_GENERATOR["embed_dim"])
+    t.add_argument("--depths", type=parse_ints, default=TRAIN_STEP_GENERATOR["depths"], help="e.g. 6,6,6,6")
+    t.add_argument("--num-heads", type=parse_ints, default=TRAIN_STEP_GENERATOR["num_heads"], help="e.g. 6,6,6,6")
+    t.add_argument("--window-size", type=int, default=TRAIN_STEP_GENERATOR["window_size"])
+    t.add_argument("--ndf", type=int, default=TRAIN_STEP_DISCRIMINATOR["ndf"], help="PatchGAN width")
+    t.add_argument("--repeats", type=int, default=7, help="timed steps per implementation")
+    t.add_argument("--warmup", type=int, default=2, help="untimed steps per implementation first")
+    t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    result = bench_assess(args.batch_size, args.size, args.n_batches, args.threads, args.seed, args.device)
+    if args.what == "assess":
+        result = bench_assess(args.batch_size, args.size, args.n_batches, args.threads, args.seed, args.device)
+    else:
+        generator = {**TRAIN_STEP_GENERATOR, "embed_dim": args.embed_dim, "depths": args.depths,
+                     "num_heads": args.num_heads, "window_size": args.window_size}
+        result = bench_train_step(args.batch_size, args.patch, generator,
+                                  {**TRAIN_STEP_DISCRIMINATOR, "ndf": args.ndf}, args.repeats, args.warmup,
+                                  args.threads, args.seed)
     print(format_result(result))
 
 

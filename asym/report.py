@@ -11,12 +11,13 @@ Command::
         [--transfer results/transfer/correlations.csv] \\
         [--mixedlm results/analysis/c2_mixedlm.csv] \\
         [--pairwise results/analysis/c4_pairwise.csv] \\
+        [--stability results/optimize/stability.csv] \\
         --scale demo --config-file results/config.yaml --out report/build/report.html
 
 Sections: scale statement, claims with verdicts next to the paper's sentences,
 assessment correlations, optimization quality per loss without/with GAN and raw
 scores per evaluator, the rank tables, C2's mixed model and C4's pairwise tests
-(when given), transfer results (when given), figures with captions, the config
+(when given), training stability per discriminator design (when given), transfer results (when given), figures with captions, the config
 used, and when/with which version the page was made. The tables come from
 :mod:`asym.summaries`, which also feeds the LaTeX report (:mod:`asym.latex`), so
 both show the same numbers. All text goes through :func:`html.escape`; figures
@@ -187,6 +188,29 @@ def pairwise_section(pairwise: pd.DataFrame | None) -> str:
             + table_html(summaries.pairwise_display(pairwise)))
 
 
+# Columns of results/optimize/stability.csv shown in the report (asym.stability defines them all).
+STABILITY_COLUMNS = ["discriminator", "gan_weight", "objective", "fidelity", "n_seeds", "diverged_runs",
+                     "g_loss_oscillation", "d_win_rate", "grad_spikes_g", "grad_spikes_d", "final_fidelity_mean",
+                     "final_fidelity_sd"]
+
+
+def stability_section(stability: pd.DataFrame | None) -> str:
+    if stability is None:
+        return ""
+    missing = [c for c in STABILITY_COLUMNS if c not in stability]
+    if missing:
+        raise InputError(f"stability table lacks {missing}; rebuild it with python -m asym.stability")
+    return ("<h2>Training stability per design</h2>"
+            '<p class="note">One row per discriminator design x GAN weight x objective x training loss, '
+            "over its seeds. g_loss_oscillation: std of the first differences of the generator loss "
+            "over the last half of training / its mean (mean over seeds); d_win_rate: fraction of "
+            "logged steps where the discriminator got more than 95 % of both real and generated "
+            "patches right; grad_spikes: logged gradient norms above 10x their running median, per "
+            "run; diverged_runs: runs with a non-finite loss or gradient norm; final fidelity loss "
+            "mean and sd over seeds. Definitions: asym/stability.py.</p>"
+            + table_html(stability[STABILITY_COLUMNS]))
+
+
 def transfer_section(transfer: pd.DataFrame | None) -> str:
     if transfer is None:
         return ("<h2>Transfer (C3, C5)</h2>"
@@ -212,7 +236,7 @@ def config_section(config_file: Path | None) -> str:
 
 
 def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now=None,
-               transfer=None, mixed=None, pairwise=None) -> str:
+               transfer=None, mixed=None, pairwise=None, stability=None) -> str:
     now = now or _dt.datetime.now(_dt.timezone.utc)
     figs = "".join(figure_html(Path(f)) for f in figures) or '<p class="note">(no figures)</p>'
     parts = [
@@ -227,6 +251,7 @@ def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now
         optimization_section(evaluation, ranks),
         mixedlm_section(mixed),
         pairwise_section(pairwise),
+        stability_section(stability),
         transfer_section(transfer),
         f"<h2>Figures</h2>{figs}",
         config_section(config_file),
@@ -245,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     summaries.add_result_arguments(p)
     p.add_argument("--figures", nargs="*", default=[], help="PNG files to embed")
     p.add_argument("--config-file", default=None, help="YAML config shown verbatim")
+    p.add_argument("--stability", default=None, help="results/optimize/stability.csv (optional)")
     p.add_argument("--out", required=True)
     return p
 
@@ -253,6 +279,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         tables, extra = summaries.read_results(args)
+        extra["stability"] = summaries.read_csv(args.stability) if args.stability else None
         figures = [Path(f) for f in args.figures]
         for f in figures:
             if not f.is_file():
@@ -260,10 +287,10 @@ def main(argv=None) -> int:
         config = Path(args.config_file) if args.config_file else None
         if config is not None and not config.is_file():
             raise InputError(f"config file not found: {config}")
+        page = build_html(*tables, figures, args.scale, config, **extra)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    page = build_html(*tables, figures, args.scale, config, **extra)
     # pure-ASCII file (arrows, dashes as character references): the bytes written
     # then do not depend on the machine's locale encoding
     page = page.encode("ascii", "xmlcharrefreplace").decode("ascii")

@@ -103,6 +103,9 @@ LOG_COLUMNS = ["step", "loss_total", "loss_fidelity", "loss_gan", "loss_d", "d_r
 # SwinIR's classical-SR schedule halves the LR at 250k/400k/450k/475k of 500k steps.
 LR_MILESTONE_FRACTIONS = (0.5, 0.8, 0.9, 0.95)
 PREEMPT_EXIT_CODE = 143
+# One fused kernel per optimizer step instead of a loop over parameter tensors (CPU and CUDA);
+# `python -m asym.bench train-step` measured it at about 7 ms of a 0.45 s demo-size step.
+ADAM_OPTIONS = {"fused": True}
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 # Loss kinds that are deep networks and worth running under autocast; the classical
 # formulas (means, variances of SSIM, ...) lose too much in bfloat16 and stay float32.
@@ -273,12 +276,12 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
     gen_net = gen_net.to(device, memory_format=fmt)
     loss_metric = build_metric(spec["loss"], device=str(device))
     loss_in_autocast = spec["loss"]["kind"] in AUTOCAST_LOSS_KINDS
-    opt_g = torch.optim.Adam(gen_net.parameters(), lr=spec["lr_g"], betas=tuple(spec["betas"]))
+    opt_g = torch.optim.Adam(gen_net.parameters(), lr=spec["lr_g"], betas=tuple(spec["betas"]), **ADAM_OPTIONS)
     sched_g = _scheduler(opt_g, spec["steps"])
     disc = opt_d = sched_d = None
     if spec["discriminator"] is not None:
         disc = build_discriminator(spec["discriminator"]).to(device, memory_format=fmt)
-        opt_d = torch.optim.Adam(disc.parameters(), lr=spec["lr_d"], betas=tuple(spec["betas"]))
+        opt_d = torch.optim.Adam(disc.parameters(), lr=spec["lr_d"], betas=tuple(spec["betas"]), **ADAM_OPTIONS)
         sched_d = _scheduler(opt_d, spec["steps"])
 
     step, log_rows, elapsed = 0, [], 0.0

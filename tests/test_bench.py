@@ -1,8 +1,22 @@
-"""The assessment benchmark runs end to end and prints its figures (no timing assertions)."""
+"""The benchmarks run end to end and print their figures (no timing assertions), and
+the train-step benchmark refuses to time implementations that disagree."""
 
 from __future__ import annotations
 
+import argparse
+
+import pytest
+import torch
+
+from asym import bench
 from asym.bench import main
+
+# A real step at the smallest size that still has shifted windows (16 px LR = two windows).
+TINY = ["--batch-size", "1", "--patch", "64", "--embed-dim", "12", "--depths", "2", "--num-heads", "2",
+        "--ndf", "8", "--repeats", "2", "--warmup", "1", "--threads", "1"]
+needs_basicsr = pytest.mark.skipif(
+    not bench.basicsr_available(),
+    reason="BasicSR is not installed (benchmark only: pip install --no-deps basicsr==1.4.2)")
 
 
 def test_bench_assess_prints_rates_ratio_and_agreement(capsys):
@@ -13,3 +27,49 @@ def test_bench_assess_prints_rates_ratio_and_agreement(capsys):
         assert float(lines[key]) >= 0
     assert float(lines["max_abs_score_diff"]) <= 1e-4
     assert lines["batch_size"] == "1" and lines["size"] == "32"
+
+
+@needs_basicsr
+def test_bench_train_step_prints_rates_and_agreement(capsys):
+    main(["train-step", *TINY])
+    lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
+    for key in ("ours_images_per_s", "reference_images_per_s", "ratio_ours_over_reference", "ours_steps_per_s"):
+        assert float(lines[key]) > 0
+    for key, tolerance in bench.AGREEMENT_TOLERANCE.items():
+        assert 0 <= float(lines[key]) <= tolerance
+    assert lines["batch_size"] == "1" and lines["lr_patch"] == "16"
+    assert '"depths": [2]' in lines["generator"]
+
+
+@needs_basicsr
+def test_train_step_agreement_detects_a_different_reference():
+    generator = {**bench.TRAIN_STEP_GENERATOR, "img_size": 16, "embed_dim": 12, "depths": (2,), "num_heads": (2,)}
+    ours, theirs = bench.build_train_step_pair(generator, {**bench.TRAIN_STEP_DISCRIMINATOR, "ndf": 8})
+    lr_img, hr = bench._hr_batches(1, 1, 64, 4, 0)[0]
+    with torch.no_grad():  # same architecture, one weight changed: the check must notice
+        theirs.g.conv_last.bias.add_(0.01)
+    agreement = bench.check_agreement(ours, theirs, lr_img, hr)
+    assert agreement["max_abs_sr_diff"] > bench.AGREEMENT_TOLERANCE["max_abs_sr_diff"]
+    assert agreement["rel_grad_g_diff"] > 0
+
+
+def test_train_step_rejects_patch_not_matching_windows():
+    with pytest.raises(ValueError, match="window_size"):
+        bench.bench_train_step(patch=40)  # 10 px LR is no multiple of the 8 px window
+
+
+def test_parse_ints():
+    assert bench.parse_ints("6,6,6,6") == (6, 6, 6, 6)
+    assert bench.parse_ints("2") == (2,)
+    for bad in ("", "6,,6", "a", "0"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            bench.parse_ints(bad)
+
+
+def test_interleaved_medians_alternates_order_and_skips_warmup():
+    calls = []
+    runners = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
+    result = bench.interleaved_medians(runners, n_repeats=3, n_warmup=1)
+    assert calls == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert all(len(result[k]["all_s"]) == 3 for k in runners)
+    assert all(result[k]["median_s"] == sorted(result[k]["all_s"])[1] for k in runners)

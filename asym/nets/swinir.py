@@ -247,12 +247,18 @@ class WindowAttention(nn.Module):
         qkv = self.qkv(x).reshape(b_, n, 3, self.num_heads, c // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B*nW, nH, N, hd)
         attn = (q * self.scale) @ k.transpose(-2, -1)
-        attn = attn + self.relative_position_bias().unsqueeze(0)
-        if mask is not None:
-            # Windows are image-major, so the mask repeats over the batch.
+        bias = self.relative_position_bias()
+        if mask is None:
+            attn = attn + bias.unsqueeze(0)
+        else:
+            # Bias and mask are summed first, on the small (nW, nH, N, N) tensor, and added
+            # to the logits once: one pass over the large (B*nW, nH, N, N) tensor instead of
+            # two (about 5% of a training step's generator time on CPU). Windows are
+            # image-major, so the sum repeats over the batch. Only masked logits (-100)
+            # round differently, and their softmax weight is ~e-44 either way.
             nw = mask.shape[0]
-            attn = attn.view(b_ // nw, nw, self.num_heads, n, n)
-            attn = attn + mask[None, :, None]  # (1, nW, 1, N, N)
+            bias_mask = bias.unsqueeze(0) + mask.unsqueeze(1)  # (nW, nH, N, N)
+            attn = attn.view(b_ // nw, nw, self.num_heads, n, n) + bias_mask
             attn = attn.view(-1, self.num_heads, n, n)
         attn = self.attn_drop(attn.softmax(dim=-1))
         x = (attn @ v).transpose(1, 2).reshape(b_, n, c)

@@ -78,6 +78,7 @@ rule report_html:
     input:
         **ANALYSIS,
         transfer=TRANSFER_TABLE,
+        stability=rules.stability_summary.output[0],
         config=f"{RES}/config.yaml",
         figures=FIGURES,
         code=code("report"),
@@ -91,8 +92,8 @@ rule report_html:
     shell:
         "{PY} -m asym.report --claims {input.claims} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
-        "--pairwise {input.pairwise} {params.transfer} --figures {input.figures} --scale {params.scale} "
-        "--config-file {input.config} --out {output} > {log} 2>&1"
+        "--pairwise {input.pairwise} {params.transfer} --stability {input.stability} "
+        "--figures {input.figures} --scale {params.scale} --config-file {input.config} --out {output} > {log} 2>&1"
 
 
 if LATEX:

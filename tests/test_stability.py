@@ -1,0 +1,166 @@
+"""Stability summary: each statistic on tiny hand-made logs whose values are known."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asym import stability
+from asym.stability import (
+    OUTPUT_COLUMNS,
+    main,
+    oscillation,
+    spike_count,
+    summarize,
+    win_rate,
+)
+
+
+def make_log(steps=(10, 20, 30, 40, 50, 60), loss_total=None, loss_fidelity=None, real=None, fake=None,
+             grad_g=None, grad_d=None, loss_d=None, adversarial=True) -> pd.DataFrame:
+    n = len(steps)
+    nan = [math.nan] * n
+    ones = [1.0] * n
+    return pd.DataFrame({
+        "step": list(steps),
+        "loss_total": loss_total or ones,
+        "loss_fidelity": loss_fidelity or ones,
+        "loss_gan": ones if adversarial else nan,
+        "loss_d": (loss_d or ones) if adversarial else nan,
+        "d_real_acc": (real or [0.5] * n) if adversarial else nan,
+        "d_fake_acc": (fake or [0.5] * n) if adversarial else nan,
+        "grad_norm_g": grad_g or ones,
+        "grad_norm_d": (grad_d or ones) if adversarial else nan,
+        "lr": [1e-4] * n,
+        "seconds": [float(i) for i in range(n)],
+    })
+
+
+def meta(discriminator="patchgan", gan_weight=0.05, objective="nonsaturating", fidelity="l1", seed=0):
+    return {"fidelity": fidelity, "discriminator": discriminator, "gan_weight": gan_weight,
+            "objective": objective, "seed": seed}
+
+
+def test_oscillation_uses_last_half_and_relative_std_of_differences():
+    steps = np.arange(10, 90, 10)  # 10..80: last half is steps 50, 60, 70, 80
+    values = np.array([100.0, -50, 7, 3, 2.0, 4.0, 2.0, 4.0])  # the first half is ignored
+    # differences 2, -2, 2: sample std = sqrt(((2-2/3)^2*2 + (-2-2/3)^2) / 2); mean of the values = 3
+    d = np.array([2.0, -2.0, 2.0])
+    assert oscillation(steps, values) == pytest.approx(d.std(ddof=1) / 3.0)
+    assert oscillation(steps, np.full(8, 5.0)) == 0.0
+    assert math.isnan(oscillation(steps[:4], values[:4]))  # only steps 30, 40 in the last half
+    assert math.isnan(oscillation(steps, np.r_[values[:-1], np.nan]))
+    assert math.isnan(oscillation(steps, np.zeros(8)))  # zero mean: undefined
+
+
+def test_win_rate_needs_both_accuracies_above_threshold():
+    real = [1.0, 0.96, 0.96, 0.95, math.nan]
+    fake = [1.0, 0.99, 0.20, 1.00, 1.0]
+    # row 0 and 1 win; row 2 (fake low) and row 3 (0.95 is not > 0.95) do not; row 4 is skipped
+    assert win_rate(real, fake) == pytest.approx(2 / 4)
+    assert math.isnan(win_rate([math.nan], [math.nan]))
+
+
+def test_spike_count_against_running_median_of_earlier_values():
+    # medians before each row: -, 1, 1.5, 1, ... ; 11 > 10 x 1 is a spike, 10 is not (not >),
+    # 50 > 10 x median(1, 2, 1, 11, 1) = 10 x 1 is a spike; NaN rows are skipped.
+    assert spike_count([1.0, 2.0, 1.0, 11.0, 1.0, math.nan, 50.0]) == 2
+    assert spike_count([1.0, 10.0]) == 0
+    assert spike_count([100.0]) == 0
+
+
+def test_summary_groups_seeds_and_aggregates(tmp_path):
+    logs = {
+        # two seeds of one design: seed 0 oscillates in its last half, its discriminator wins 3 of 6 rows
+        "l1__patchgan-w0.05__s0": make_log(loss_total=[9, 9, 9, 2.0, 4.0, 2.0], loss_fidelity=[1, 1, 1, 1, 1, 0.2],
+                                           real=[1, 1, 1, 0.5, 0.5, 0.5], fake=[1, 1, 1, 0.5, 0.5, 0.5],
+                                           grad_g=[1, 1, 20, 1, 1, 1]),
+        "l1__patchgan-w0.05__s1": make_log(loss_fidelity=[1, 1, 1, 1, 1, 0.4]),
+        # a third seed of the same design that diverged (NaN discriminator loss)
+        "l1__patchgan-w0.05__s2": make_log(loss_d=[1, 1, 1, 1, math.nan, math.nan], loss_fidelity=[1] * 5 + [9.0]),
+        # another GAN weight: its own group
+        "l1__patchgan-w0.2__s0": make_log(grad_d=[1, 1, 1, 1, 1, 100]),
+        # no discriminator: GAN columns empty by design, not divergence
+        "l1__nogan__s0": make_log(adversarial=False),
+    }
+    runs = {
+        "l1__patchgan-w0.05__s0": meta(seed=0), "l1__patchgan-w0.05__s1": meta(seed=1),
+        "l1__patchgan-w0.05__s2": meta(seed=2), "l1__patchgan-w0.2__s0": meta(gan_weight=0.2),
+        "l1__nogan__s0": meta(discriminator="none", gan_weight=0.0, objective="none"),
+    }
+    table = summarize(logs, runs)
+    assert list(table.columns) == OUTPUT_COLUMNS
+    assert len(table) == 3
+    row = table[(table["discriminator"] == "patchgan") & (table["gan_weight"] == 0.05)].iloc[0]
+    assert row["n_seeds"] == 3 and row["seeds"] == "0;1;2"
+    assert row["diverged_runs"] == 1
+    # seed 0: last half = steps 40, 50, 60 -> values 2, 4, 2: diffs 2, -2 (std 2*sqrt 2), mean 8/3;
+    # seeds 1 and 2: constant -> 0; mean over the three runs
+    assert row["g_loss_oscillation"] == pytest.approx((2 * math.sqrt(2) / (8 / 3)) / 3)
+    # seed 2's loss_d has NaN in its last half: its oscillation is NaN and skipped in the mean
+    assert row["d_loss_oscillation"] == 0.0
+    assert row["d_win_rate"] == pytest.approx((3 / 6 + 0 + 0) / 3)
+    assert row["grad_spikes_g"] == pytest.approx(1 / 3)
+    assert row["grad_spikes_d"] == 0.0
+    # the diverged seed is left out of the final fidelity: mean and sd of 0.2 and 0.4
+    assert row["final_fidelity_mean"] == pytest.approx(0.3)
+    assert row["final_fidelity_sd"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
+    assert row["final_step"] == 60
+    other = table[table["gan_weight"] == 0.2].iloc[0]
+    assert other["grad_spikes_d"] == 1.0 and other["n_seeds"] == 1 and math.isnan(other["final_fidelity_sd"])
+    base = table[table["discriminator"] == "none"].iloc[0]
+    assert base["diverged_runs"] == 0
+    assert all(math.isnan(base[c]) for c in ("d_loss_oscillation", "d_win_rate", "grad_spikes_d"))
+
+
+def test_cli_writes_csv_and_rejects_bad_input(tmp_path, capsys):
+    run_dir = tmp_path / "runs" / "l1__patchgan-w0.05__s0"
+    run_dir.mkdir(parents=True)
+    make_log().to_csv(run_dir / "train_log.csv", index=False)
+    out = tmp_path / "stability.csv"
+    runs = json.dumps({"l1__patchgan-w0.05__s0": meta()})
+    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", runs, "--out", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert list(written.columns) == OUTPUT_COLUMNS and written["n_seeds"].tolist() == [1]
+
+    # a log of a run the config does not know
+    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", "{}", "--out", str(out)]) == 2
+    assert "l1__patchgan-w0.05__s0" in capsys.readouterr().err
+    # a missing log names the file
+    missing = tmp_path / "runs" / "x__y__s0" / "train_log.csv"
+    assert main(["--logs", str(missing), "--runs", runs, "--out", str(out)]) == 2
+    assert str(missing) in capsys.readouterr().err
+    # a log without the expected columns
+    make_log().drop(columns=["d_real_acc"]).to_csv(run_dir / "train_log.csv", index=False)
+    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", runs, "--out", str(out)]) == 2
+    assert "d_real_acc" in capsys.readouterr().err
+    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", "not json", "--out", str(out)]) == 2
+
+
+def test_module_does_not_import_torch():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(stability))
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+             for a in n.names} | {n.module.split(".")[0] for n in ast.walk(tree)
+                                  if isinstance(n, ast.ImportFrom) and n.module}
+    assert "torch" not in names
+
+
+def test_report_shows_the_stability_table():
+    from asym.io import InputError
+    from asym.report import stability_section
+
+    logs = {"l1__patchgan-w0.05__s0": make_log(), "l1__nogan__s0": make_log(adversarial=False)}
+    runs = {"l1__patchgan-w0.05__s0": meta(), "l1__nogan__s0": meta("none", 0.0, "none")}
+    page = stability_section(summarize(logs, runs))
+    assert "Training stability per design" in page and page.count("<tr>") == 3  # header + 2 groups
+    assert "patchgan" in page and "nonsaturating" in page
+    assert stability_section(None) == ""
+    with pytest.raises(InputError, match="d_win_rate"):
+        stability_section(pd.DataFrame({"discriminator": ["x"]}))
