@@ -4,6 +4,7 @@
     asym runs --config workflow/config/demo.yaml       # list training runs and their panels
     asym spec --config workflow/config/demo.yaml --run l1__nogan__s0   # a run's train spec (JSON)
     asym weights check --config workflow/config/paper.yaml   # weight files needed, present? (offline)
+    asym plan --config workflow/config/paper.yaml      # jobs and GPU-hours per stage (asym/plan.py)
 
 Every stage itself runs as ``python -m asym.<module>`` from the Snakemake rules.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from asym import plan  # light to import: torch only when a plan is computed
 from asym.config import ConfigError, dumps, evaluator_panel, load_config, run_by_name, runs, train_spec
 
 
@@ -27,7 +29,11 @@ def main(argv=None) -> None:
     p = sub.add_parser("weights", help="list the weight files a config needs, offline (exit 1 if any is missing)")
     p.add_argument("action", choices=["check"])
     p.add_argument("--config", default="workflow/config/demo.yaml")
+    plan.add_arguments(sub.add_parser("plan", help="jobs, FLOPs and GPU-hours per stage (cost model: asym/plan.py)"))
     args = parser.parse_args(argv)
+    if args.command == "plan":
+        plan.run(args)
+        return
     try:
         cfg = load_config(args.config)
         if args.command == "check":
