@@ -11,7 +11,7 @@ training). Imports are read from the source with :mod:`ast`, nothing is imported
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "asym"
@@ -29,7 +29,7 @@ def _file(module: str, root: Path = ROOT) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _direct_imports(module: str, root: Path = ROOT) -> tuple[str, ...]:
     path = _file(module, root)
     if path is None:
@@ -38,12 +38,12 @@ def _direct_imports(module: str, root: Path = ROOT) -> tuple[str, ...]:
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == PACKAGE)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.split(".")[0] == PACKAGE:
-                found.add(node.module)
-                # "from asym.figures import style" imports the submodule asym.figures.style
-                found.update(f"{node.module}.{a.name}" for a in node.names
-                             if _file(f"{node.module}.{a.name}", root))
+        elif (isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+              and node.module.split(".")[0] == PACKAGE):
+            found.add(node.module)
+            # "from asym.figures import style" imports the submodule asym.figures.style
+            found.update(f"{node.module}.{a.name}" for a in node.names
+                         if _file(f"{node.module}.{a.name}", root))
     return tuple(sorted(m for m in found if _file(m, root)))
 
 

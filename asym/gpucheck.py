@@ -181,7 +181,7 @@ def check(config: str, device: str = "cuda", steps: int | None = None, warmup: i
             peak_tflops = None
     achieved = flops * steps / seconds / 1e12
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "device": name,
         "torch": torch.__version__ + (f" (CUDA {torch.version.cuda})" if dev.type == "cuda" else ""),
         "config": config + (" (--tiny)" if tiny else ""),

@@ -237,7 +237,7 @@ def config_section(config_file: Path | None) -> str:
 
 def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now=None,
                transfer=None, mixed=None, pairwise=None, stability=None) -> str:
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     figs = "".join(figure_html(Path(f)) for f in figures) or '<p class="note">(no figures)</p>'
     parts = [
         "<!DOCTYPE html>",

@@ -135,6 +135,6 @@ def test_block_network_raises_instead_of_connecting():
 
     with block_network(), pytest.raises(NetworkBlocked):
         socket.create_connection(("127.0.0.1", 9))
-    with socket.socket() as s:  # restored afterwards: connecting to a closed port is refused, not blocked
-        with pytest.raises(ConnectionRefusedError):
-            s.connect(("127.0.0.1", 9))
+    # Restored afterwards: connecting to a closed port is refused, not blocked.
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", 9))
