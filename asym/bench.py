@@ -254,8 +254,12 @@ class OursStep:
     with Adam options ``adam`` (:data:`OURS_ADAM` by default)."""
 
     def __init__(self, generator, discriminator, metric, objective: str, gan_weight: float, lr_g: float,
-                 lr_d: float, adam: dict | None = None):
+                 lr_d: float, adam: dict | None = None, compile_backend: str | None = None):
         self.g, self.d, self.metric = generator, discriminator, metric
+        # With ``compile_backend`` the forward passes go through torch.compile, as asym.train_sr
+        # runs them with ``optimize.compile: true`` (generator and discriminator; weights shared).
+        wrap = (lambda m: torch.compile(m, backend=compile_backend)) if compile_backend else (lambda m: m)
+        self.g_fwd, self.d_fwd = wrap(generator), wrap(discriminator)
         self.objective, self.gan_weight = objective, gan_weight
         adam = OURS_ADAM if adam is None else adam
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.9, 0.99), **adam)
@@ -268,17 +272,17 @@ class OursStep:
             needs_real_logits,
         )
 
-        sr = self.g(lr_img)
+        sr = self.g_fwd(lr_img)
         loss_fid = self.metric.loss(sr, hr)
         self.d.requires_grad_(False)
-        real_g = self.d(hr).detach() if needs_real_logits(self.objective) else None
-        loss_gan = generator_loss(self.d(sr), self.objective, real_logits=real_g)
+        real_g = self.d_fwd(hr).detach() if needs_real_logits(self.objective) else None
+        loss_gan = generator_loss(self.d_fwd(sr), self.objective, real_logits=real_g)
         self.opt_g.zero_grad(set_to_none=True)
         (loss_fid + self.gan_weight * loss_gan).backward()
         self.opt_g.step()
 
         self.d.requires_grad_(True)
-        d_loss = discriminator_loss(self.d(hr), self.d(sr.detach()), self.objective)
+        d_loss = discriminator_loss(self.d_fwd(hr), self.d_fwd(sr.detach()), self.objective)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
@@ -322,7 +326,8 @@ class ReferenceStep:
 
 
 def build_train_step_pair(generator: dict, discriminator: dict, gan_weight: float = 0.05, lr_g: float = 2e-4,
-                          lr_d: float = 1e-4, seed: int = 0) -> tuple[OursStep, ReferenceStep]:
+                          lr_d: float = 1e-4, seed: int = 0,
+                          compile_backend: str | None = None) -> tuple[OursStep, ReferenceStep]:
     """Ours and the reference step over identical weights: BasicSR's SwinIR gets our
     SwinIR's state dict (strict: the names are the official ones), the reference
     discriminator is a copy of ours (BasicSR has no PatchGAN), our DISTS-style vgg16
@@ -348,7 +353,8 @@ def build_train_step_pair(generator: dict, discriminator: dict, gan_weight: floa
     theirs_d = copy.deepcopy(ours_d)
     dists = pyiqa_dists_network(seed)
     metric = matching_dists_style(dists)
-    return (OursStep(ours_g.train(), ours_d.train(), metric, "nonsaturating", gan_weight, lr_g, lr_d),
+    return (OursStep(ours_g.train(), ours_d.train(), metric, "nonsaturating", gan_weight, lr_g, lr_d,
+                     compile_backend=compile_backend),
             ReferenceStep(theirs_g.train(), theirs_d.train(), dists, gan_weight, lr_g, lr_d))
 
 
@@ -398,7 +404,7 @@ AGREEMENT_TOLERANCE = {"max_abs_sr_diff": 1e-4, "abs_loss_fidelity_diff": 1e-5, 
 
 def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | None = None,
                      discriminator: dict | None = None, n_repeats: int = 7, n_warmup: int = 2, threads: int = 2,
-                     seed: int = 0, gan_weight: float = 0.05) -> dict:
+                     seed: int = 0, gan_weight: float = 0.05, compile_backend: str | None = None) -> dict:
     """Time one GAN training step, ours vs BasicSR + pyiqa; returns the figures :func:`main` prints."""
     generator = dict(TRAIN_STEP_GENERATOR if generator is None else generator)
     discriminator = dict(TRAIN_STEP_DISCRIMINATOR if discriminator is None else discriminator)
@@ -408,7 +414,8 @@ def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | Non
                          f"({generator['window_size']}), e.g. {scale * generator['window_size'] * 2}")
     generator["img_size"] = patch // scale  # the stored shift masks match the training patch, as in training
     torch.set_num_threads(threads)
-    ours, theirs = build_train_step_pair(generator, discriminator, gan_weight=gan_weight, seed=seed)
+    ours, theirs = build_train_step_pair(generator, discriminator, gan_weight=gan_weight, seed=seed,
+                                         compile_backend=compile_backend)
     batches = _hr_batches(n_warmup + n_repeats + 1, batch_size, patch, scale, seed)
     agreement = check_agreement(ours, theirs, *batches[0])
     failed = {k: v for k, v in agreement.items() if not v <= AGREEMENT_TOLERANCE[k]}
@@ -422,6 +429,7 @@ def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | Non
     theirs_rate = batch_size / timing["reference"]["median_s"]
     return {
         "batch_size": batch_size, "patch": patch, "lr_patch": patch // scale, "threads": threads,
+        "ours_compiled": compile_backend or "no",
         "n_repeats": n_repeats, "n_warmup": n_warmup, "torch": torch.__version__,
         "generator": json.dumps(generator), "discriminator": json.dumps(discriminator) + " (same class both sides)",
         "ours_images_per_s": ours_rate, "reference_images_per_s": theirs_rate,
@@ -464,6 +472,9 @@ def main(argv=None) -> None:
     t.add_argument("--warmup", type=int, default=2, help="untimed steps per implementation first")
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--compile", nargs="?", const="inductor", default=None, metavar="BACKEND",
+                   help="run our step as optimize.compile: true does (torch.compile, default backend inductor; "
+                        "compiling takes minutes on a CPU and happens in the warm-up, which is not timed)")
     args = parser.parse_args(argv)
     if args.what == "assess":
         result = bench_assess(args.batch_size, args.size, args.n_batches, args.threads, args.seed, args.device)
@@ -472,7 +483,7 @@ def main(argv=None) -> None:
                      "num_heads": args.num_heads, "window_size": args.window_size}
         result = bench_train_step(args.batch_size, args.patch, generator,
                                   {**TRAIN_STEP_DISCRIMINATOR, "ndf": args.ndf}, args.repeats, args.warmup,
-                                  args.threads, args.seed)
+                                  args.threads, args.seed, compile_backend=args.compile)
     print(format_result(result))
 
 

@@ -73,3 +73,14 @@ def test_interleaved_medians_alternates_order_and_skips_warmup():
     assert calls == ["a", "b", "b", "a", "a", "b", "b", "a"]
     assert all(len(result[k]["all_s"]) == 3 for k in runners)
     assert all(result[k]["median_s"] == sorted(result[k]["all_s"])[1] for k in runners)
+
+
+@needs_basicsr
+def test_train_step_with_our_step_compiled_still_agrees(capsys):
+    """``--compile`` times our step as optimize.compile runs it; the agreement check still gates it
+    (the "eager" backend traces with TorchDynamo without generating kernels: seconds, not minutes)."""
+    main(["train-step", *TINY, "--compile", "eager"])
+    lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
+    assert lines["ours_compiled"] == "eager"
+    for key, tolerance in bench.AGREEMENT_TOLERANCE.items():
+        assert 0 <= float(lines[key]) <= tolerance
