@@ -57,7 +57,7 @@ from types import SimpleNamespace
 
 import torch
 
-from asym.train_sr import ADAM_OPTIONS
+from asym.train_sr import ADAM_OPTIONS, maybe_compile
 
 DISTS_VGG16_SPEC = {"name": "dists_vgg16-R", "kind": "dists_style", "backbone": "vgg16", "init": "random",
                     "init_seed": 0, "group": "vgg16"}
@@ -243,6 +243,19 @@ def interleaved_medians(runners: dict, n_repeats: int, n_warmup: int, sync=lambd
             for name in names}
 
 
+@contextmanager
+def patched_compile_backend(backend: str | None):
+    """asym.train_sr's compile rule with another backend (the tests use "eager")."""
+    from asym import train_sr
+
+    original = train_sr.COMPILE_BACKEND
+    train_sr.COMPILE_BACKEND = backend or original
+    try:
+        yield
+    finally:
+        train_sr.COMPILE_BACKEND = original
+
+
 # Adam exactly as asym.train_sr builds it (the fused kernel).
 OURS_ADAM = ADAM_OPTIONS
 
@@ -256,10 +269,11 @@ class OursStep:
     def __init__(self, generator, discriminator, metric, objective: str, gan_weight: float, lr_g: float,
                  lr_d: float, adam: dict | None = None, compile_backend: str | None = None):
         self.g, self.d, self.metric = generator, discriminator, metric
-        # With ``compile_backend`` the forward passes go through torch.compile, as asym.train_sr
-        # runs them with ``optimize.compile: true`` (generator and discriminator; weights shared).
-        wrap = (lambda m: torch.compile(m, backend=compile_backend)) if compile_backend else (lambda m: m)
-        self.g_fwd, self.d_fwd = wrap(generator), wrap(discriminator)
+        # With ``compile_backend`` the forward passes go through torch.compile exactly as
+        # asym.train_sr runs them with ``optimize.compile: true`` (weights shared).
+        spec = {"compile": bool(compile_backend)}
+        with patched_compile_backend(compile_backend):
+            self.g_fwd, self.d_fwd = maybe_compile(generator, spec), maybe_compile(discriminator, spec)
         self.objective, self.gan_weight = objective, gan_weight
         adam = OURS_ADAM if adam is None else adam
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.9, 0.99), **adam)

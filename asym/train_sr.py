@@ -216,8 +216,29 @@ def _stale_reason(state: dict, spec: dict, init_digest: str | None, path: Path) 
     return None
 
 
-def _maybe_compile(module, spec: dict):
-    return torch.compile(module, backend=COMPILE_BACKEND) if spec["compile"] else module
+def has_spectral_norm(module: torch.nn.Module) -> bool:
+    """True if any layer of ``module`` uses ``torch.nn.utils.spectral_norm`` (a pre-forward hook)."""
+    from torch.nn.utils.spectral_norm import SpectralNorm
+
+    return any(isinstance(hook, SpectralNorm) for m in module.modules() for hook in m._forward_pre_hooks.values())
+
+
+def maybe_compile(module, spec: dict):
+    """``module`` wrapped in torch.compile when the spec asks for it and it is safe.
+
+    Not a spectral-normalised discriminator: its power iteration updates the ``weight_u``
+    buffers in place on every forward, and the discriminator step runs two forwards (real,
+    fake) before one backward. Inductor's graphs save the buffer itself, so that backward
+    fails ("modified by an inplace operation"; measured with torch 2.14 on the CPU, tiny
+    PatchGAN). Such a discriminator runs eagerly; the generator, the larger network, is
+    still compiled.
+    """
+    if not spec["compile"]:
+        return module
+    bare = module.module if isinstance(module, DistributedDataParallel) else module
+    if has_spectral_norm(bare):
+        return module
+    return torch.compile(module, backend=COMPILE_BACKEND)
 
 
 def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
@@ -322,11 +343,11 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
         return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None,
                                        forward_sync_buffers=False)
 
-    gen_fwd = _maybe_compile(ddp(gen_net) if world > 1 else gen_net, spec)
+    gen_fwd = maybe_compile(ddp(gen_net) if world > 1 else gen_net, spec)
     disc_g = disc_d = None
     if disc is not None:
-        disc_g = _maybe_compile(disc, spec)
-        disc_d = _maybe_compile(ddp(disc), spec) if world > 1 else disc_g
+        disc_g = maybe_compile(disc, spec)
+        disc_d = maybe_compile(ddp(disc), spec) if world > 1 else disc_g
 
     def save_checkpoint():
         if rank != 0:

@@ -314,12 +314,28 @@ def test_bf16_channels_last_run_is_finite_and_reaches_the_models(tiny_cfg, tiny_
     assert torch.isfinite(net(torch.rand(1, 3, 8, 8))).all()
 
 
+def test_spectral_norm_discriminators_stay_eager_under_compile():
+    """Inductor cannot run a spectral-normalised discriminator's two forwards before one backward
+    (its in-place power iteration; see asym.train_sr.maybe_compile), so those are not compiled."""
+    from asym.nets.discriminators import build_discriminator
+
+    spec = {"compile": True}
+    with_sn = build_discriminator({"name": "patchgan", "ndf": 8, "n_layers": 2, "norm": "none", "spectral_norm": True})
+    without = build_discriminator({"name": "patchgan", "ndf": 8, "n_layers": 2, "norm": "none", "spectral_norm": False})
+    assert train_sr.has_spectral_norm(with_sn) and not train_sr.has_spectral_norm(without)
+    assert train_sr.maybe_compile(with_sn, spec) is with_sn
+    assert train_sr.maybe_compile(without, spec) is not without
+    assert train_sr.maybe_compile(without, {"compile": False}) is without
+
+
 def test_compile_switch_compiles_generator_and_discriminator(tiny_cfg, tiny_workdir, tmp_path, monkeypatch):
     """torch.compile with the "eager" backend: Dynamo traces the real models, no C++ build
     (inductor on the CPU here takes about a minute to compile even the tiny models)."""
     monkeypatch.setattr(train_sr, "COMPILE_BACKEND", "eager")
     data = _train_dir(tiny_workdir, tiny_cfg)
     spec = _spec(tiny_cfg, steps=3)
+    # Without spectral norm, so that the discriminator is compiled too (see the test above).
+    spec["discriminator"] = {**spec["discriminator"], "spectral_norm": False}
     train(spec, data, tmp_path / "plain", progress=False)
     torch._dynamo.reset()
     counters.clear()
