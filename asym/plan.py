@@ -363,18 +363,25 @@ def _pyiqa_fit(net, device: str, sides: tuple[int, int], grad: bool) -> PixelCos
 def _pyiqa_cost(pyiqa_name: str, grad: bool) -> PixelCost | str:
     """The pixel cost of a pyiqa metric, or why it cannot be counted (cached either way).
 
-    On the meta device first (fast); a metric whose code needs values (e.g. VIF's
-    ``nonzero``) is counted on random CPU images instead, small ones first.
+    On the meta device first (fast); a metric whose constructor needs values (e.g. MANIQA's
+    ``.item()``) is built on the CPU and then counted on the meta device; one whose forward
+    needs values (e.g. VIF's ``nonzero``) is counted on random CPU images, small ones first.
     """
     import torch
 
     errors = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        for device, all_sides in (("meta", PYIQA_SIDES[-1:]), ("cpu", PYIQA_SIDES)):
-            net = _pyiqa_network(pyiqa_name, device)
+        for build_on, device, all_sides in (("meta", "meta", PYIQA_SIDES[-1:]), ("cpu", "meta", PYIQA_SIDES[-1:]),
+                                            ("cpu", "cpu", PYIQA_SIDES)):
+            net = _pyiqa_network(pyiqa_name, build_on)
             if isinstance(net, str):
                 errors.append(net)
+                continue
+            try:
+                net = net.to(device)
+            except (NotImplementedError, RuntimeError) as exc:  # e.g. a buffer left on meta by its constructor
+                errors.append(f"{build_on} -> {device}: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}")
                 continue
             for sides in all_sides:
                 try:
