@@ -584,7 +584,9 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
             if cfg["metrics"][name].get("kind") != "pyiqa":
                 continue
             reqs, notes = metric_requirements(name, cfg["metrics"][name], cfg)
-            skipped.extend(f"{n.replace(str(home), '~')} (files after that point are not listed)" for n in notes)
+            # Paths as every clone writes them: ~ for the empty home, the repository-relative TORCH_HOME.
+            skipped.extend(f"{n.replace(str(home), '~').replace(str(torch_home), str(TORCH_HOME))} "
+                           "(files after that point are not listed)" for n in notes)
             for r in reqs:
                 path = Path(r.path)
                 if path.is_relative_to(torch_home):
