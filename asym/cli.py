@@ -15,7 +15,16 @@ import argparse
 import sys
 
 from asym import plan  # light to import: torch only when a plan is computed
-from asym.config import ConfigError, dumps, evaluator_panel, load_config, run_by_name, runs, train_spec
+from asym.config import (
+    ConfigError,
+    apply_torch_home,
+    dumps,
+    evaluator_panel,
+    load_config,
+    run_by_name,
+    runs,
+    train_spec,
+)
 
 
 def main(argv=None) -> None:
@@ -40,6 +49,7 @@ def main(argv=None) -> None:
             print(f"{args.config}: valid; {len(runs(cfg))} training runs, "
                   f"{len(cfg['assess']['metrics']) * len(cfg['assess']['datasets'])} assessment jobs")
         elif args.command == "weights":
+            apply_torch_home(cfg)  # before pyiqa is imported: it fixes its cache folder then
             from asym.weights import check  # imports torch and pyiqa: only for this command
 
             sys.exit(check(cfg))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -265,6 +266,16 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     if overrides:
         cfg = merge(cfg, overrides)
     return validate(cfg, source=str(path))
+
+
+def apply_torch_home(cfg: dict) -> str | None:
+    """Point ``TORCH_HOME`` at the config's ``torch_home`` (absolute), for this process and the
+    jobs it starts: pyiqa and torchvision look for their weight files there (pyiqa fixes its
+    cache folder when first imported, so call this before). Returns the path, or None."""
+    if not cfg.get("torch_home"):
+        return None
+    os.environ["TORCH_HOME"] = str(Path(cfg["torch_home"]).resolve())
+    return os.environ["TORCH_HOME"]
 
 
 def merge(base: dict, update: dict) -> dict:

@@ -153,3 +153,15 @@ def test_pyiqa_metric_rows_carry_the_config_key_not_the_pyiqa_name(tiny_cfg):
     spec = metric_spec(cfg, "afine")
     assert spec["name"] == "afine" and spec["pyiqa_name"] == "afine_fr"
     assert metric_spec(cfg, "l1")["name"] == "l1" and "pyiqa_name" not in metric_spec(cfg, "l1")
+
+
+def test_torch_home_of_the_config_is_what_jobs_and_the_weights_check_use(tiny_cfg, tmp_path, monkeypatch):
+    from asym.config import apply_torch_home
+
+    monkeypatch.delenv("TORCH_HOME", raising=False)
+    assert apply_torch_home(tiny_cfg) is None and "TORCH_HOME" not in __import__("os").environ
+    monkeypatch.chdir(tmp_path)
+    path = apply_torch_home({**tiny_cfg, "torch_home": "data/weights/torch"})
+    assert path == str(tmp_path / "data" / "weights" / "torch") == __import__("os").environ["TORCH_HOME"]
+    paper = load_config(REPO / "workflow" / "config" / "paper.yaml")
+    assert paper["torch_home"] == "data/weights/torch"  # where data/paper/weights.yaml puts the pyiqa files

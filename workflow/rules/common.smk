@@ -2,10 +2,12 @@
 import sys
 
 from asym.codedeps import module_files
-from asym.config import (dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec, transfer_weights,
+from asym.config import (apply_torch_home, dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec, transfer_weights,
                          validate)
 
 CFG = validate(config, source="the workflow config")
+# Jobs inherit it: pinned pyiqa/torchvision weights are looked up under the config's torch_home.
+apply_torch_home(CFG)
 RES = CFG["results"]
 REPORT = CFG["report"]
 DATA = CFG["data"]["root"]
