@@ -10,6 +10,8 @@ pyiqa, torchvision and timm use is replaced by one that records the URL and its 
 path (pyiqa's files under ``$TORCH_HOME/hub/pyiqa``, torchvision backbones under
 ``$TORCH_HOME/hub/checkpoints``, timm backbones from the Hugging Face hub, CLIP models
 under ``$TORCH_HOME/hub/clip``), weight loading is skipped and opening a socket raises.
+A CLIP checkpoint is never read either: a randomly initialised CLIP of its architecture
+(:data:`CLIP_ARCHS`) stands in, so the constructor goes on to the files after it.
 A constructor that stops early (e.g. reading a missing file directly) is reported with
 the files recorded up to that point. :mod:`asym.fidelity` uses this before building any
 pyiqa metric; :mod:`asym.weights` uses it to list a whole config's files. This module
@@ -20,10 +22,13 @@ it (see :mod:`asym.codedeps`).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import io
 import os
 import socket
 import sys
+import warnings
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from unittest import mock
@@ -61,6 +66,61 @@ class _Placeholder(dict):
 
     def __missing__(self, key):
         return _Placeholder()
+
+
+# OpenAI CLIP architectures by checkpoint file name: (embed_dim, image_resolution,
+# vision_layers, vision_width, vision_patch_size, transformer_width, transformer_layers),
+# context length 77 and vocabulary 49408 for all (Radford et al. 2021, the released
+# models). The dry run builds a randomly initialised CLIP of the right shape from these,
+# so a metric's constructor goes on past its CLIP model and lists the files after it
+# (A-FINE's own checkpoint, for one) without reading hundreds of megabytes.
+CLIP_ARCHS = {
+    "RN50.pt": (1024, 224, (3, 4, 6, 3), 64, None, 512, 12),
+    "RN101.pt": (512, 224, (3, 4, 23, 3), 64, None, 512, 12),
+    "ViT-B-32.pt": (512, 224, 12, 768, 32, 512, 12),
+    "ViT-B-16.pt": (512, 224, 12, 768, 16, 512, 12),
+    "ViT-L-14.pt": (768, 224, 24, 1024, 14, 768, 12),
+    "ViT-L-14-336px.pt": (768, 336, 24, 1024, 14, 768, 12),
+}
+
+
+def clip_shape_state_dict(file_name: str) -> dict:
+    """Meta tensors with exactly the keys and shapes the CLIP ``build_model`` functions of
+    pyiqa read to infer an architecture (values are never read)."""
+    if file_name not in CLIP_ARCHS:
+        raise FileNotFoundError(f"dry run: no known architecture for CLIP file {file_name!r} "
+                                f"(known: {', '.join(CLIP_ARCHS)}); its later files cannot be listed")
+    import torch
+
+    embed, res, layers, width, patch, t_width, t_layers = CLIP_ARCHS[file_name]
+
+    def meta(*shape):
+        return torch.empty(shape, device="meta")
+
+    sd = {"text_projection": meta(t_width, embed), "positional_embedding": meta(77, t_width),
+          "token_embedding.weight": meta(49408, t_width), "ln_final.weight": meta(t_width)}
+    sd.update({f"transformer.resblocks.{i}.ln_1.weight": meta(t_width) for i in range(t_layers)})
+    if patch is not None:  # vision transformer
+        grid = res // patch
+        sd.update({"visual.proj": meta(width, embed), "visual.conv1.weight": meta(width, 3, patch, patch),
+                   "visual.positional_embedding": meta(grid * grid + 1, width)})
+        sd.update({f"visual.transformer.resblocks.{i}.attn.in_proj_weight": meta(3 * width, width)
+                   for i in range(layers)})
+    else:  # modified ResNet
+        out = res // 32
+        sd["visual.attnpool.positional_embedding"] = meta(out * out + 1, width * 32)
+        for b, n in enumerate(layers, start=1):
+            sd.update({f"visual.layer{b}.{i}.conv1.weight": meta(width * 2 ** (b - 1), 1, 1, 1) for i in range(n)})
+    return sd
+
+
+class _DryRunFile(io.BytesIO):
+    """What ``open`` gives, in a dry run, for a recorded weight file: an empty stream that
+    remembers the path (``torch.jit.load`` rejects it; :func:`torch.load` recognises it)."""
+
+    def __init__(self, path: str):
+        super().__init__(b"")
+        self.path = path
 
 
 def _cache_path(url: str, folder: str, file_name: str | None = None) -> str:
@@ -120,9 +180,16 @@ def _pyiqa_dry_run(found: list[tuple[str, str, str]]):
     original_load = torch.load
 
     def guarded_load(f, *args, **kwargs):
+        if isinstance(f, _DryRunFile):  # a CLIP checkpoint opened by pyiqa's CLIP loader
+            return clip_shape_state_dict(os.path.basename(f.path))
         if isinstance(f, (str, os.PathLike)) and os.path.abspath(f) in recorded_paths:
             return _Placeholder()  # dry run: a recorded file is never read, present or not
         return original_load(f, *args, **kwargs)
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and "r" in mode and os.path.abspath(file) in recorded_paths:
+            return _DryRunFile(os.fspath(file))
+        return builtins.open(file, mode, *args, **kwargs)
 
     def no_load_state_dict(self, state_dict, strict=True, assign=False):
         return torch.nn.modules.module._IncompatibleKeys([], [])
@@ -145,12 +212,17 @@ def _pyiqa_dry_run(found: list[tuple[str, str, str]]):
                 if key is not None:
                     stack.enter_context(mock.patch.object(module, attr, replacements[key]))
                 elif attr == "_download" and callable(value) and name.startswith("pyiqa"):
+                    # A CLIP loader module: record instead of downloading, and open recorded
+                    # files as _DryRunFile (a module-level ``open`` shadows the builtin).
                     stack.enter_context(mock.patch.object(module, attr, clip_download))
+                    stack.enter_context(mock.patch.object(module, "open", guarded_open, create=True))
         stack.enter_context(mock.patch.object(tv_api.WeightsEnum, "get_state_dict", get_state_dict))
         stack.enter_context(mock.patch.object(timm_builder, "load_pretrained", timm_load_pretrained))
         stack.enter_context(mock.patch.object(torch, "load", guarded_load))
         stack.enter_context(mock.patch.object(torch.nn.Module, "load_state_dict", no_load_state_dict))
         stack.enter_context(block_network())
+        stack.enter_context(warnings.catch_warnings())  # torch.jit.load's deprecation, on _DryRunFile
+        warnings.filterwarnings("ignore", message=".*torch.jit.load.* is deprecated", category=FutureWarning)
         stack.enter_context(mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1"}))
         yield
 

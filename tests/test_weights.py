@@ -138,3 +138,31 @@ def test_block_network_raises_instead_of_connecting():
     # Restored afterwards: connecting to a closed port is refused, not blocked.
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):
         s.connect(("127.0.0.1", 9))
+
+
+def test_clip_metrics_list_the_clip_model_and_every_file_after_it(hub):
+    # A-FINE reads its CLIP model (ViT-B/32) and then its own checkpoint; CLIP-IQA reads
+    # CLIP RN50. The dry run stands a random CLIP of the right shape in for the unread
+    # checkpoint, so the constructor gets past it: both files are listed, no note.
+    from asym.offline import pyiqa_requirements
+
+    reqs, note = pyiqa_requirements("afine", "afine_fr")
+    assert note is None
+    assert [(r.what, r.path.rsplit("/", 1)[-1], r.present) for r in reqs] == [
+        ("CLIP model", "ViT-B-32.pt", False), ("pyiqa weights", "afine.pth", False)]
+    reqs, note = pyiqa_requirements("clipiqa", "clipiqa")
+    assert note is None and [r.path for r in reqs] == [str(hub / "clip" / "RN50.pt")]
+    assert reqs[0].source.endswith("/RN50.pt")
+
+
+def test_clip_shape_state_dict_gives_the_released_architectures():
+    from pyiqa.archs.clip_model import build_model
+
+    from asym.offline import clip_shape_state_dict
+
+    with _pyiqa_dry_run([]):  # load_state_dict is a no-op in the dry run: meta values never read
+        vit = build_model(clip_shape_state_dict("ViT-B-32.pt"))
+    assert vit.visual.conv1.weight.shape == (768, 3, 32, 32) and vit.visual.input_resolution == 224
+    assert len(vit.visual.transformer.resblocks) == 12 and vit.text_projection.shape == (512, 512)
+    with pytest.raises(FileNotFoundError, match="no known architecture for CLIP file 'ViT-H-14.pt'"):
+        clip_shape_state_dict("ViT-H-14.pt")
