@@ -17,7 +17,7 @@ import sys
 from asym import plan  # light to import: torch only when a plan is computed
 from asym.config import (
     ConfigError,
-    apply_torch_home,
+    apply_weight_caches,
     dumps,
     evaluator_panel,
     load_config,
@@ -49,7 +49,7 @@ def main(argv=None) -> None:
             print(f"{args.config}: valid; {len(runs(cfg))} training runs, "
                   f"{len(cfg['assess']['metrics']) * len(cfg['assess']['datasets'])} assessment jobs")
         elif args.command == "weights":
-            apply_torch_home(cfg)  # before pyiqa is imported: it fixes its cache folder then
+            apply_weight_caches(cfg)  # before pyiqa/huggingface_hub are imported: they fix their folders then
             from asym.weights import check  # imports torch and pyiqa: only for this command
 
             sys.exit(check(cfg))

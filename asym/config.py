@@ -268,14 +268,21 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     return validate(cfg, source=str(path))
 
 
-def apply_torch_home(cfg: dict) -> str | None:
-    """Point ``TORCH_HOME`` at the config's ``torch_home`` (absolute), for this process and the
-    jobs it starts: pyiqa and torchvision look for their weight files there (pyiqa fixes its
-    cache folder when first imported, so call this before). Returns the path, or None."""
-    if not cfg.get("torch_home"):
-        return None
-    os.environ["TORCH_HOME"] = str(Path(cfg["torch_home"]).resolve())
-    return os.environ["TORCH_HOME"]
+# Config key -> environment variable of the weight caches it sets (see apply_weight_caches).
+WEIGHT_CACHE_VARIABLES = {"torch_home": "TORCH_HOME", "hf_hub_cache": "HF_HUB_CACHE"}
+
+
+def apply_weight_caches(cfg: dict) -> dict[str, str]:
+    """Point ``TORCH_HOME`` and ``HF_HUB_CACHE`` at the config's ``torch_home`` and
+    ``hf_hub_cache`` (absolute), for this process and the jobs it starts: pyiqa and
+    torchvision look for their weight files under the first, timm's Hugging Face hub
+    backbones (TOPIQ, MANIQA) in the second. pyiqa and huggingface_hub fix their folders
+    when first imported, so call this before. Returns {variable: path} of those set."""
+    out = {}
+    for key, variable in WEIGHT_CACHE_VARIABLES.items():
+        if cfg.get(key):
+            os.environ[variable] = out[variable] = str(Path(cfg[key]).resolve())
+    return out
 
 
 def merge(base: dict, update: dict) -> dict:

@@ -155,13 +155,19 @@ def test_pyiqa_metric_rows_carry_the_config_key_not_the_pyiqa_name(tiny_cfg):
     assert metric_spec(cfg, "l1")["name"] == "l1" and "pyiqa_name" not in metric_spec(cfg, "l1")
 
 
-def test_torch_home_of_the_config_is_what_jobs_and_the_weights_check_use(tiny_cfg, tmp_path, monkeypatch):
-    from asym.config import apply_torch_home
+def test_weight_caches_of_the_config_are_what_jobs_and_the_weights_check_use(tiny_cfg, tmp_path, monkeypatch):
+    import os
+
+    from asym.config import apply_weight_caches
 
     monkeypatch.delenv("TORCH_HOME", raising=False)
-    assert apply_torch_home(tiny_cfg) is None and "TORCH_HOME" not in __import__("os").environ
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    assert apply_weight_caches(tiny_cfg) == {} and "TORCH_HOME" not in os.environ and "HF_HUB_CACHE" not in os.environ
     monkeypatch.chdir(tmp_path)
-    path = apply_torch_home({**tiny_cfg, "torch_home": "data/weights/torch"})
-    assert path == str(tmp_path / "data" / "weights" / "torch") == __import__("os").environ["TORCH_HOME"]
+    paths = apply_weight_caches({**tiny_cfg, "torch_home": "data/weights/torch", "hf_hub_cache": "data/weights/hf"})
+    assert paths == {"TORCH_HOME": str(tmp_path / "data" / "weights" / "torch"),
+                     "HF_HUB_CACHE": str(tmp_path / "data" / "weights" / "hf")}
+    assert os.environ["TORCH_HOME"] == paths["TORCH_HOME"] and os.environ["HF_HUB_CACHE"] == paths["HF_HUB_CACHE"]
     paper = load_config(REPO / "workflow" / "config" / "paper.yaml")
-    assert paper["torch_home"] == "data/weights/torch"  # where data/paper/weights.yaml puts the pyiqa files
+    # Where data/paper/weights.yaml puts pyiqa's files and the hub backbones.
+    assert (paper["torch_home"], paper["hf_hub_cache"]) == ("data/weights/torch", "data/weights/hf")

@@ -291,3 +291,48 @@ def test_weights_manifest_is_up_to_date_with_the_registry(monkeypatch):
     cfg = load_config("workflow/config/paper.yaml")
     assert (REPO / "data" / "paper" / "weights.yaml").read_text() == \
         F.weights_manifest_text(cfg, "workflow/config/paper.yaml")
+
+
+def test_hub_backbone_is_installed_as_a_hub_cache_entry_timm_loads_offline(work, server):
+    # TOPIQ and MANIQA build timm backbones "pretrained" from the Hugging Face hub. The fetch
+    # lays the verified file out as a hub cache entry; a job with HF_HUB_CACHE there (the
+    # paper config's hf_hub_cache) and no network loads exactly those weights.
+    import os
+    import subprocess
+    import sys
+
+    import timm
+    import torch
+    from safetensors.torch import save
+
+    torch.manual_seed(0)
+    model = timm.create_model("test_resnet.r160_in1k", pretrained=False)
+    body = save({k: v.contiguous() for k, v in model.state_dict().items()})
+    repo = "timm/test_resnet.r160_in1k"
+    Path("data/paper").mkdir(parents=True)
+    Path("data/paper/sources.yaml").write_text("datasets: {}\n")
+    Path("data/paper/weights.yaml").write_text(yaml.safe_dump({"weights": {"hub_test": {
+        "target": "data/weights/hf/models--timm--test_resnet.r160_in1k", "layout": "hf-hub-cache",
+        "url": f"https://huggingface.co/{repo}/resolve/main/model.safetensors"}}}))
+    sources = F.load_sources(Path("data/paper/sources.yaml"), Path("data/paper/weights.yaml"))
+    archive = sources["hub_test"].archives[0]
+    assert archive.file == "models--timm--test_resnet.r160_in1k--model.safetensors"  # unique in data/downloads
+    server.files[f"/huggingface.co/{repo}/resolve/main/model.safetensors"] = body
+    with pytest.raises(F.FetchError, match="no checksum recorded"):  # hub addresses carry no hash: pin first
+        F.fetch("hub_test", sources, {})
+    target = F.fetch("hub_test", sources, pinned("hub_test", {archive.file: body}))
+    revision = (target / "refs" / "main").read_text()
+    assert revision == hashlib.sha256(body).hexdigest()[:40]
+    assert (target / "snapshots" / revision / "model.safetensors").read_bytes() == body
+    assert leftovers(Path("data")) == []
+    script = ("import timm, torch; from asym.offline import _hf_present\n"
+              f"m = timm.create_model('test_resnet.r160_in1k', pretrained=True)\n"
+              f"print(_hf_present('{repo}'), float(sum(p.double().sum() for p in m.state_dict().values())))")
+    env = {**os.environ, "HF_HUB_CACHE": str(Path("data/weights/hf").resolve()), "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", script], check=False, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    present, total = out.stdout.split()
+    assert present == "True"
+    assert float(total) == pytest.approx(float(sum(p.double().sum() for p in model.state_dict().values())), rel=1e-9)

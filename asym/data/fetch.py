@@ -62,6 +62,10 @@ MIRROR_ENV = "ASYM_DATA_MIRROR"
 # so that every pinned file is inside the repository, where DVC can version it.
 WEIGHTS_ROOT = Path("data/weights")
 TORCH_HOME = WEIGHTS_ROOT / "torch"
+# The paper's Hugging Face hub cache (export HF_HUB_CACHE=$PWD/data/weights/hf): timm
+# backbones that pyiqa metrics (TOPIQ, MANIQA) load from the hub.
+HF_HUB_CACHE = WEIGHTS_ROOT / "hf"
+HF_LAYOUT = "hf-hub-cache"
 CHUNK = 1 << 20  # bytes per read while streaming (1 MiB)
 TIMEOUT_S = 60  # per socket operation, not for the whole download
 
@@ -102,6 +106,7 @@ class Source:
     expect: dict = field(default_factory=dict)
     note: str = ""
     section: str = "datasets"
+    layout: str = "file"  # weights: "file", or "hf-hub-cache" (a Hugging Face hub cache entry)
 
 
 # ---------------------------------------------------------------- manifests
@@ -142,14 +147,20 @@ def load_sources(sources: Path = SOURCES, weights: Path | None = WEIGHTS) -> dic
                 raise FetchError(f"{where}: needs at least target and archives")
             archives = entry.get("archives")
             if archives is None and entry.get("url"):  # a weight file: one plain file
-                archives = [{"file": Path(entry["target"]).name, "url": entry["url"], "type": "file",
+                file = Path(entry["target"]).name
+                if entry.get("layout") == HF_LAYOUT:  # hub files share names (model.safetensors): prefix the repo
+                    file = f"{file}--{os.path.basename(urlparse(entry['url']).path)}"
+                archives = [{"file": file, "url": entry["url"], "type": "file",
                              "sha256": entry.get("sha256"), "size": entry.get("size")}]
             out[name] = Source(
                 name=name, target=Path(entry["target"]), section=section,
                 archives=[_archive(a, where) for a in archives or []],
                 manual=bool(entry.get("manual", False)), how=entry.get("how") or "",
                 page=entry.get("page"), title=entry.get("title") or "", licence=entry.get("licence") or "",
-                kind=entry.get("kind"), expect=entry.get("expect") or {}, note=entry.get("note") or "")
+                kind=entry.get("kind"), expect=entry.get("expect") or {}, note=entry.get("note") or "",
+                layout=entry.get("layout") or "file")
+            if out[name].layout not in ("file", HF_LAYOUT):
+                raise FetchError(f"{where}: layout {out[name].layout!r} is not 'file' or {HF_LAYOUT!r}")
             if not out[name].archives and not out[name].manual:
                 raise FetchError(f"{where}: no archives and not manual")
     return out
@@ -456,13 +467,34 @@ def fetch(name: str, sources: dict[str, Source] | None = None, checksums: dict |
             if path.parent == work:
                 path.unlink()  # the archive itself is not kept: halves the disk space needed
             place(source, archive, extracted, staged)
-        if source.section == "weights":
+        if source.section == "weights" and source.layout == HF_LAYOUT:
+            install(hf_cache_entry(staged / "file", source, work, sha), source.target, work)
+        elif source.section == "weights":
             install(staged / "file", source.target, work)
         else:
             check_layout(source, staged)
             install(staged, source.target, work)
     print(f"{source.name}: installed {source.target}", file=sys.stderr)
     return source.target
+
+
+def hf_cache_entry(file: Path, source: Source, work: Path, sha256: str) -> Path:
+    """A Hugging Face hub cache entry (``models--<org>--<name>``) holding the verified ``file``.
+
+    huggingface_hub, offline, resolves ``refs/main`` to a snapshot folder and reads the file
+    from there, so that is all the entry needs. The snapshot's name would be the hub's commit
+    hash; an address ``.../resolve/main/...`` does not say which commit, so the entry is
+    named by the first 40 hex digits of the file's (pinned) sha256 instead: the same bytes
+    always give the same entry, and nothing else reads the name.
+    """
+    revision = sha256[:40]
+    entry = work / "hf-entry"
+    snapshot = entry / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (entry / "refs").mkdir()
+    (entry / "refs" / "main").write_text(revision)
+    os.replace(file, snapshot / os.path.basename(urlparse(source.archives[0].url).path))
+    return entry
 
 
 def pin(name: str, force: bool = False, sources: dict[str, Source] | None = None,
@@ -520,7 +552,8 @@ def _direct_url(text: str, target: str) -> str | None:
 
 def _key(target: str) -> str:
     rel = os.path.relpath(target, WEIGHTS_ROOT) if target.startswith(str(WEIGHTS_ROOT)) else target
-    return re.sub(r"[^A-Za-z0-9_-]", "_", os.path.splitext(rel)[0].replace(os.sep, "__"))
+    rel = re.sub(r"\.(pth|pt|bin|safetensors|mat|pkl|ckpt|npz)$", "", rel)  # a file's type, not a hub cache's dots
+    return re.sub(r"[^A-Za-z0-9_-]", "_", rel.replace(os.sep, "__"))
 
 
 def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
@@ -541,7 +574,7 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
     entries: dict[str, dict] = {}
     skipped: list[str] = []
 
-    def add(target: str, url: str | None, used_by: str, official: str, note: str = "") -> None:
+    def add(target: str, url: str | None, used_by: str, official: str, note: str = "", layout: str = "") -> None:
         target = os.path.normpath(target)
         if url is None:
             skipped.append(f"{used_by}: {target} (source: {official}; no single downloadable file)")
@@ -552,6 +585,8 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
         entry["used_by"].append(used_by)
         if note:
             entry["note"] = note
+        if layout:
+            entry["layout"] = layout
         name_hash = TORCHVISION_HASH.search(os.path.basename(target))
         url_hash = TORCHVISION_HASH.search(urlparse(url).path)
         if name_hash and url_hash and name_hash.group(1) != url_hash.group(1):
@@ -595,9 +630,14 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
                     add(str(WEIGHTS_ROOT / "clip" / path.relative_to(clip_home)), r.source,
                         f"metric {name} ({r.what})", r.source,
                         note="pyiqa reads CLIP models from ~/.cache/clip: ln -s \"$PWD/data/weights/clip\" ~/.cache/clip")
+                elif "Hugging Face" in r.what:
+                    repo = r.source.rsplit("huggingface.co/", 1)[-1]
+                    add(str(HF_HUB_CACHE / ("models--" + repo.replace("/", "--"))),
+                        f"https://huggingface.co/{repo}/resolve/main/model.safetensors",
+                        f"metric {name} ({r.what})", r.source, layout=HF_LAYOUT)
                 else:
-                    skipped.append(f"metric {name} ({r.what}): {r.source} (a Hugging Face hub snapshot: "
-                                   "`huggingface-cli download <repo>` puts it in the hub cache)")
+                    skipped.append(f"metric {name} ({r.what}): {r.path} from {r.source} (outside "
+                                   f"{TORCH_HOME} and the hub cache: put it there yourself)")
     return dict(sorted(entries.items())), skipped
 
 
@@ -606,7 +646,8 @@ def weights_manifest_text(cfg: dict, config_path: str) -> str:
     header = [f"# GENERATED by `python -m asym.data.fetch weights-manifest --config {config_path}`; do not edit.",
               "# Every pinned weight file that config needs, from asym/weights.py's registry",
               "# (asym.nets.backbones.OFFICIAL_WEIGHTS and pyiqa's own addresses). pyiqa's caches are",
-              "# under data/weights/torch: run the paper workflow with TORCH_HOME=$PWD/data/weights/torch.",
+              "# under data/weights/torch, the Hugging Face hub's (timm backbones) under data/weights/hf:",
+              "# the paper config's torch_home and hf_hub_cache point every job there.",
               "# Fetched by the DVC stages weights@<name> of data/paper/dvc.yaml.",
               "# Not fetched by this tool (get them yourself):"]
     header += [f"#   {line}" for line in skipped] or ["#   (none)"]

@@ -2,12 +2,13 @@
 import sys
 
 from asym.codedeps import module_files
-from asym.config import (apply_torch_home, dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec, transfer_weights,
+from asym.config import (apply_weight_caches, dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec, transfer_weights,
                          validate)
 
 CFG = validate(config, source="the workflow config")
-# Jobs inherit it: pinned pyiqa/torchvision weights are looked up under the config's torch_home.
-apply_torch_home(CFG)
+# Jobs inherit them: pinned pyiqa/torchvision weights are looked up under the config's torch_home,
+# timm's hub backbones under its hf_hub_cache.
+apply_weight_caches(CFG)
 RES = CFG["results"]
 REPORT = CFG["report"]
 DATA = CFG["data"]["root"]
