@@ -15,7 +15,7 @@ the ``*_per_cpu_s`` figures divide by the process's CPU time instead of wall tim
 (with ``--threads 1`` the least disturbed comparison on a shared machine).
 
     pip install --no-deps basicsr==1.4.2     # once, into the project's .venv (bench only)
-    python -m asym.bench train-step --batch-size 4 --patch 64 --repeats 7 --threads 2
+    python -m asym.bench train-step --batch-size 4 --patch 64 --repeats 7 --threads 2 [--breakdown]
 
 ``train-step`` times one whole GAN training step: SwinIR x4 forward and backward, the
 DISTS-style VGG-16 fidelity loss, a PatchGAN discriminator, the generator's and the
@@ -44,6 +44,13 @@ rates use the median step time (``best_ratio_*``: the fastest step of each).
 more threads, time spent by waiting threads may count).
 BasicSR 1.4.2 imports ``torchvision.transforms.functional_tensor``, gone from current
 torchvision; :func:`import_basicsr` aliases it for that import only.
+
+``--breakdown`` adds the median milliseconds of the step's parts, each timed alone with both
+sides interleaved: ``ms_<side>_generator`` (SwinIR forward and backward),
+``ms_<side>_fidelity`` (DISTS loss forward and backward to the SR image),
+``ms_<side>_discriminator`` (the discriminator's real and fake terms) and ``ms_<side>_rest``
+(the step's median less those: the generator step's pass through the discriminator,
+the two optimizers, glue).
 
 Where the time goes (default sizes, 2 threads, torch profiler): the VGG-16 convolutions
 of the DISTS loss, about 45 % of a step, run near the CPU's peak FLOP rate on both sides
@@ -424,6 +431,61 @@ def check_agreement(ours: OursStep, theirs: ReferenceStep, lr_img: torch.Tensor,
     }
 
 
+BREAKDOWN_PARTS = ("generator", "fidelity", "discriminator")
+
+
+def component_runners(step, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
+    """The parts of one training step of ``step`` (ours or the reference) as separate calls,
+    each forward and backward on fixed inputs: the generator (SR of ``lr_img``, backward
+    of a fixed gradient), the fidelity loss (fixed SR as a leaf that needs a gradient) and
+    the discriminator's update terms (real HR and fixed SR). What a step spends beyond
+    their sum -- the generator step's pass through the discriminator, the optimizers,
+    glue -- is reported as ``rest``."""
+    ours = isinstance(step, OursStep)
+    gen = step.g_fwd if ours else step.g
+    disc = step.d_fwd if ours else step.d
+    with torch.no_grad():
+        sr_fixed = gen(lr_img)
+    grad = torch.linspace(-1, 1, sr_fixed.numel()).view_as(sr_fixed) / sr_fixed.numel()
+
+    def generator():
+        step.g.zero_grad(set_to_none=True)
+        gen(lr_img).backward(grad)
+
+    def fidelity():
+        sr = sr_fixed.clone().requires_grad_(True)
+        (step.metric.loss(sr, hr) if ours else step.dists(sr, hr).mean()).backward()
+
+    def discriminator():
+        from asym.adversarial import discriminator_loss
+
+        step.d.requires_grad_(True)
+        step.d.zero_grad(set_to_none=True)
+        if ours:
+            discriminator_loss(disc(hr), disc(sr_fixed), step.objective).backward()
+        else:  # BasicSR: real and fake terms, a backward each
+            step.cri_gan(disc(hr), True, is_disc=True).backward()
+            step.cri_gan(disc(sr_fixed), False, is_disc=True).backward()
+
+    return {"generator": generator, "fidelity": fidelity, "discriminator": discriminator}
+
+
+def step_breakdown(ours: OursStep, theirs: ReferenceStep, lr_img: torch.Tensor, hr: torch.Tensor,
+                   step_s: dict, n_repeats: int, n_warmup: int) -> dict:
+    """Median milliseconds of each part of the step (:func:`component_runners`), part after
+    part, the two sides interleaved for each, and the rest of the median step time
+    ``step_s`` {side: s}."""
+    runners = {"ours": component_runners(ours, lr_img, hr), "reference": component_runners(theirs, lr_img, hr)}
+    timing = {part: interleaved_medians({side: runners[side][part] for side in runners}, n_repeats, n_warmup)
+              for part in BREAKDOWN_PARTS}
+    out = {}
+    for side in ("ours", "reference"):
+        parts = {part: timing[part][side]["median_s"] for part in BREAKDOWN_PARTS}
+        parts["rest"] = step_s[side] - sum(parts.values())
+        out |= {f"ms_{side}_{part}": 1000 * value for part, value in parts.items()}
+    return out
+
+
 # Agreement the benchmark demands before it times anything (float32 rounding only).
 AGREEMENT_TOLERANCE = {"max_abs_sr_diff": 1e-4, "abs_loss_fidelity_diff": 1e-5, "abs_loss_gan_diff": 1e-5,
                        "abs_loss_d_diff": 1e-5, "rel_grad_g_diff": 1e-3, "rel_grad_d_diff": 1e-3}
@@ -431,7 +493,8 @@ AGREEMENT_TOLERANCE = {"max_abs_sr_diff": 1e-4, "abs_loss_fidelity_diff": 1e-5, 
 
 def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | None = None,
                      discriminator: dict | None = None, n_repeats: int = 7, n_warmup: int = 2, threads: int = 2,
-                     seed: int = 0, gan_weight: float = 0.05, compile_backend: str | None = None) -> dict:
+                     seed: int = 0, gan_weight: float = 0.05, compile_backend: str | None = None,
+                     breakdown: bool = False) -> dict:
     """Time one GAN training step, ours vs BasicSR + pyiqa; returns the figures :func:`main` prints."""
     generator = dict(TRAIN_STEP_GENERATOR if generator is None else generator)
     discriminator = dict(TRAIN_STEP_DISCRIMINATOR if discriminator is None else discriminator)
@@ -452,6 +515,10 @@ def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | Non
     it = {"ours": iter(batches[1:]), "reference": iter(batches[1:])}
     timing = interleaved_medians({"ours": lambda: ours(*next(it["ours"])),
                                   "reference": lambda: theirs(*next(it["reference"]))}, n_repeats, n_warmup)
+    parts = {}
+    if breakdown:  # after the step timing, which it cannot disturb
+        parts = step_breakdown(ours, theirs, *batches[1], {side: timing[side]["median_s"] for side in timing},
+                               n_repeats, n_warmup)
     ours_rate = batch_size / timing["ours"]["median_s"]
     theirs_rate = batch_size / timing["reference"]["median_s"]
     return {
@@ -467,6 +534,7 @@ def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | Non
         "best_ratio_ours_over_reference": min(timing["reference"]["all_s"]) / min(timing["ours"]["all_s"]),
         "cpu_ratio_ours_over_reference": timing["reference"]["cpu_s"] / timing["ours"]["cpu_s"],
         **agreement,
+        **parts,
     }
 
 
@@ -502,6 +570,9 @@ def main(argv=None) -> None:
     t.add_argument("--compile", nargs="?", const="inductor", default=None, metavar="BACKEND",
                    help="run our step as optimize.compile: true does (torch.compile, default backend inductor; "
                         "compiling takes minutes on a CPU and happens in the warm-up, which is not timed)")
+    t.add_argument("--breakdown", action="store_true",
+                   help="also time the generator, the fidelity loss and the discriminator terms separately "
+                        "(ms_<side>_<part> lines; the rest of the step is ms_<side>_rest)")
     args = parser.parse_args(argv)
     if args.what == "assess":
         result = bench_assess(args.batch_size, args.size, args.n_batches, args.threads, args.seed, args.device)
@@ -510,7 +581,7 @@ def main(argv=None) -> None:
                      "num_heads": args.num_heads, "window_size": args.window_size}
         result = bench_train_step(args.batch_size, args.patch, generator,
                                   {**TRAIN_STEP_DISCRIMINATOR, "ndf": args.ndf}, args.repeats, args.warmup,
-                                  args.threads, args.seed, compile_backend=args.compile)
+                                  args.threads, args.seed, compile_backend=args.compile, breakdown=args.breakdown)
     print(format_result(result))
 
 

@@ -42,6 +42,18 @@ def test_bench_train_step_prints_rates_and_agreement(capsys):
 
 
 @needs_basicsr
+def test_train_step_breakdown_prints_each_part_per_side(capsys):
+    main(["train-step", *TINY, "--breakdown"])
+    lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
+    for side in ("ours", "reference"):
+        parts = [float(lines[f"ms_{side}_{part}"]) for part in bench.BREAKDOWN_PARTS]
+        assert min(parts) > 0
+        # The parts and the rest add up to the median step.
+        total = sum(parts) + float(lines[f"ms_{side}_rest"])
+        assert total == pytest.approx(1000 / float(lines[f"{side}_steps_per_s"]), rel=1e-2)  # 4-digit output
+
+
+@needs_basicsr
 def test_train_step_agreement_detects_a_different_reference():
     generator = {**bench.TRAIN_STEP_GENERATOR, "img_size": 16, "embed_dim": 12, "depths": (2,), "num_heads": (2,)}
     ours, theirs = bench.build_train_step_pair(generator, {**bench.TRAIN_STEP_DISCRIMINATOR, "ndf": 8})
