@@ -247,6 +247,14 @@ def test_profile_requests_gpus_at_paper_scale_only():
     assert cpu_paper["train_sr"]["runtime"] == paper["train_sr"]["runtime"]
 
 
+def test_profile_gives_pretraining_gpus_only_when_asked():
+    # paper.yaml imports the published checkpoint: no GPU held for it by default.
+    assert "gpu" not in _set_resources(_profile())["pretrain_sr"]
+    pretrain = _set_resources(_profile(ASYM_SLURM_PRETRAIN_GPUS="4", ASYM_SLURM_GPU_PARTITION="gpu"))["pretrain_sr"]
+    train = _set_resources(_profile(ASYM_SLURM_TRAIN_GPUS="4", ASYM_SLURM_GPU_PARTITION="gpu"))["train_sr"]
+    assert pretrain == train  # the same GPU, CPU, memory and wall-time lines as a training run
+
+
 def test_profile_takes_partition_and_account_from_the_environment():
     bare = _profile()
     assert not any(r.startswith(("slurm_partition", "slurm_account")) for r in bare["default-resources"])
