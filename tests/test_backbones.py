@@ -30,18 +30,18 @@ def test_backbone_returns_input_then_stage_maps_with_declared_channels(name):
 
 
 def test_vgg16_stores_each_stage_in_the_layout_its_forward_feeds_it():
-    # Stages 1-4 run channels-last, stage 5 NCHW (faster oneDNN kernels at its small maps);
+    # Stages 1-3 run channels-last, stages 4-5 NCHW (faster oneDNN kernels at their small maps);
     # a weight in the other layout would make every call reorder it.
     net = build_backbone("vgg16", init_seed=0)
     convs = {name: m for name, m in net.named_modules() if isinstance(m, torch.nn.Conv2d)}
     assert len(convs) == 13
     for name, conv in convs.items():
-        layout = torch.contiguous_format if name.startswith("stage5") else torch.channels_last
+        layout = torch.contiguous_format if name.startswith(("stage4", "stage5")) else torch.channels_last
         assert conv.weight.is_contiguous(memory_format=layout), name
     with torch.no_grad():
         feats = net(torch.rand(2, 3, 32, 32))
-    assert feats[4].is_contiguous(memory_format=torch.channels_last)
-    assert feats[5].is_contiguous()
+    assert feats[3].is_contiguous(memory_format=torch.channels_last)
+    assert feats[4].is_contiguous() and feats[5].is_contiguous()
 
 
 def test_every_named_backbone_has_an_official_source():

@@ -163,21 +163,24 @@ class VGG16Stages(_Normalised):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats = [x]
         # channels-last (NHWC) is oneDNN's and cuDNN's native layout: much faster for the
-        # 3-channel first convolution on CPU and never slower down to stage 4. Stage 5
-        # (512 channels at 1/16 of the input side, 4 x 4 for a 64 px patch) runs its oneDNN
-        # convolutions about 1.4x faster in NCHW, forward and backward, so it switches back
-        # (a copy of a small tensor). :meth:`use_fast_layouts` stores the weights to match.
+        # 3-channel first convolution on CPU and never slower in stages 1-3. Stages 4 and 5
+        # (512 channels at 1/8 and 1/16 of the input side: 8 x 8 and 4 x 4 for a 64 px
+        # patch) run their oneDNN convolutions faster in NCHW, forward and backward (about
+        # 5% and 40%; `python -m asym.bench train-step` fidelity loss ~7% faster), so the
+        # map switches back there (a copy of a small tensor). :meth:`use_fast_layouts`
+        # stores the weights to match.
         h = self.normalise(x).contiguous(memory_format=torch.channels_last)
         for stage in (self.stage1, self.stage2, self.stage3, self.stage4, self.stage5):
-            if stage is self.stage5:
+            if stage is self.stage4:
                 h = h.contiguous()
             h = stage(h)
             feats.append(h)
         return feats
 
     def use_fast_layouts(self) -> VGG16Stages:
-        """Store stages 1-4 channels-last and stage 5 NCHW, the layouts :meth:`forward` feeds them."""
+        """Store stages 1-3 channels-last and stages 4-5 NCHW, the layouts :meth:`forward` feeds them."""
         self.to(memory_format=torch.channels_last)
+        self.stage4.to(memory_format=torch.contiguous_format)
         self.stage5.to(memory_format=torch.contiguous_format)
         return self
 
