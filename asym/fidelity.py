@@ -125,6 +125,46 @@ class PyiqaMetric(Metric):
         return out.reshape(-1)
 
 
+class _CentredMoments(torch.autograd.Function):
+    """Per image and channel: means, variances and covariance of two feature maps over
+    their spatial positions (centred formulas), with a backward of two fused passes.
+
+    ``x``, ``y``: (B, C, H, W) -> ``mx``, ``my``, ``vx``, ``vy``, ``cov``, each (B, C).
+    Same values and gradients as the plain autograd graph of these formulas (float
+    rounding only differs). Why it exists: autograd's backward of that graph makes about
+    ten passes over each (large) feature map; here the gradient is written directly as
+    ``dL/dx = (dL/dmx + 2 dL/dvx * (x - mx) + dL/dcov * (y - my)) / (H W)`` (the terms
+    through ``mx`` inside the centred maps vanish, because centred maps sum to zero): two
+    ``addcmul`` passes. The DISTS loss's forward and backward is about 6 % faster on the
+    CPU for it (``python -m asym.bench train-step --breakdown``).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, y: torch.Tensor):
+        mx, my = x.mean((2, 3), keepdim=True), y.mean((2, 3), keepdim=True)
+        xc, yc = x - mx, y - my
+        vx, vy = xc.square().mean((2, 3)), yc.square().mean((2, 3))
+        cov = (xc * yc).mean((2, 3))
+        ctx.save_for_backward(xc, yc)
+        return mx.flatten(1), my.flatten(1), vx, vy, cov
+
+    @staticmethod
+    def backward(ctx, g_mx, g_my, g_vx, g_vy, g_cov):
+        xc, yc = ctx.saved_tensors
+        n = xc.shape[2] * xc.shape[3]
+
+        def grad(g_mean, g_var, own, other):
+            def coef(g, factor):  # (B, C) upstream gradient -> (B, C, 1, 1) coefficient
+                return (g * factor)[..., None, None]
+
+            out = torch.addcmul(coef(g_mean, 1 / n), coef(g_var, 2 / n), own)
+            return out.addcmul_(coef(g_cov, 1 / n), other)
+
+        grad_x = grad(g_mx, g_vx, xc, yc) if ctx.needs_input_grad[0] else None
+        grad_y = grad(g_my, g_vy, yc, xc) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
 class DistsStyle(Metric):
     """DISTS over any backbone: 1 - sum_k sum_i (alpha_ki * texture_ki + beta_ki * structure_ki).
 
@@ -255,11 +295,7 @@ class DistsStyle(Metric):
             pairs = ((f[:b], f[b:]) for f in self.backbone(torch.cat([pred, ref])))  # one pass for both
         textures, structures = [], []
         for x, y in pairs:
-            mx, my = x.mean((2, 3), keepdim=True), y.mean((2, 3), keepdim=True)
-            xc, yc = x - mx, y - my
-            vx, vy = xc.square().mean((2, 3)), yc.square().mean((2, 3))
-            cov = (xc * yc).mean((2, 3))
-            mx, my = mx.flatten(1), my.flatten(1)
+            mx, my, vx, vy, cov = _CentredMoments.apply(x, y)
             textures.append((2 * mx * my + DISTS_C1) / (mx.square() + my.square() + DISTS_C1))
             structures.append((2 * cov + DISTS_C2) / (vx + vy + DISTS_C2))
         return torch.cat(textures, 1), torch.cat(structures, 1)
