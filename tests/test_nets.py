@@ -487,3 +487,43 @@ def test_patchgan_gradients_and_determinism():
     assert all(
         p.grad is not None and torch.isfinite(p.grad).all() for p in d1.parameters()
     )
+
+
+def _block_by_roll_and_partition(block, x, x_size):
+    """A Swin layer written as the official code does it (roll, partition, plain attention
+    graph, reverse, roll back): the reference for the gather-based forward."""
+    h, w = x_size
+    b, _, c = x.shape
+    ws, shift = block.window_size, block.shift_size
+    shortcut = x
+    y = block.norm1(x).view(b, h, w, c)
+    if shift:
+        y = torch.roll(y, shifts=(-shift, -shift), dims=(1, 2))
+    windows = window_partition(y, ws).view(-1, ws * ws, c)
+    windows = block.attn.forward_reference(windows, mask=block._mask(x_size, y))
+    y = window_reverse(windows.view(-1, ws, ws, c), ws, h, w)
+    if shift:
+        y = torch.roll(y, shifts=(shift, shift), dims=(1, 2))
+    y = shortcut + y.reshape(b, h * w, c)
+    return y + block.mlp(block.norm2(y))
+
+
+@pytest.mark.parametrize("shift", [0, 4])
+def test_swin_layer_token_gathers_equal_roll_and_partition(shift):
+    from asym.nets.swinir import SwinTransformerBlock
+
+    torch.manual_seed(0)
+    block = SwinTransformerBlock(12, (16, 24), 3, window_size=8, shift_size=shift, mlp_ratio=2.0).double()
+    x_size = (16, 24)
+    x0 = torch.randn(2, 16 * 24, 12, dtype=torch.float64)
+    outs = []
+    for fn in (lambda x: block(x, x_size), lambda x: _block_by_roll_and_partition(block, x, x_size)):
+        x = x0.clone().requires_grad_(True)
+        block.zero_grad()
+        y = fn(x)
+        (y * torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view_as(y)).sum().backward()
+        outs.append((y.detach(), x.grad, [p.grad.clone() for p in block.parameters()]))
+    (y, gx, gp), (ref_y, ref_gx, ref_gp) = outs
+    assert torch.allclose(y, ref_y, atol=1e-12)
+    assert torch.allclose(gx, ref_gx, atol=1e-12)
+    assert all(torch.allclose(a, r, atol=1e-12) for a, r in zip(gp, ref_gp))

@@ -139,6 +139,37 @@ def shifted_window_mask(
     return mask.masked_fill(different, MASK_VALUE)
 
 
+@functools.lru_cache(maxsize=64)
+def _window_token_order(h: int, w: int, window_size: int, shift_size: int,
+                        device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Token permutations of an (h, w) map for (shifted) window attention: ``order`` lists,
+    window by window, the row-major token index each window position takes after rolling
+    the map by ``-shift_size`` (what :func:`torch.roll` + :func:`window_partition` do);
+    ``inverse`` undoes it (:func:`window_reverse` + the roll back)."""
+    index = torch.arange(h * w).view(1, h, w, 1)
+    if shift_size:
+        index = torch.roll(index, shifts=(-shift_size, -shift_size), dims=(1, 2))
+    order = window_partition(index, window_size).reshape(-1)
+    return order.to(device), torch.argsort(order).to(device)  # cached per device: no copy per call
+
+
+class _GatherTokens(torch.autograd.Function):
+    """``x[:, order]`` for (B, L, C) tokens and a permutation ``order`` of L, whose backward
+    is the gather by the inverse permutation (not autograd's scatter-add). One copy where
+    roll + partition (or reverse + roll) make three: :func:`torch.roll` copies once per
+    rolled dimension. Used by :class:`SwinTransformerBlock`."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, order: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(inverse)
+        return x.index_select(1, order)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (inverse,) = ctx.saved_tensors
+        return grad.index_select(1, inverse), None, None
+
+
 def _relative_position_index(window_size: tuple[int, int]) -> torch.Tensor:
     """Index into the bias table for every (query, key) pair in a window: (N, N).
 
@@ -426,15 +457,13 @@ class SwinTransformerBlock(nn.Module):
         ws, shift = self.window_size, self.shift_size
 
         shortcut = x
-        x = self.norm1(x).view(b, h, w, c)
-        if shift > 0:
-            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
-        windows = window_partition(x, ws).view(-1, ws * ws, c)
+        x = self.norm1(x)
+        # Roll + window partition as one token gather, window reverse + roll back as its inverse.
+        order, inverse = _window_token_order(h, w, ws, shift, str(x.device))
+        windows = _GatherTokens.apply(x, order, inverse).view(-1, ws * ws, c)
         windows = self.attn(windows, mask=self._mask(x_size, x))
-        x = window_reverse(windows.view(-1, ws, ws, c), ws, h, w)
-        if shift > 0:
-            x = torch.roll(x, shifts=(shift, shift), dims=(1, 2))
-        x = shortcut + self.drop_path(x.reshape(b, h * w, c))
+        x = _GatherTokens.apply(windows.view(b, h * w, c), inverse, order)
+        x = shortcut + self.drop_path(x)
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
     def extra_repr(self) -> str:
