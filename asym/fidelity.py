@@ -284,12 +284,16 @@ class DistsStyle(Metric):
         """Texture and structure similarity per image and channel, stages concatenated: (B, N) each."""
         ref = ref.to(pred.dtype)
         if torch.is_grad_enabled() and pred.requires_grad and not ref.requires_grad:
-            # As a training loss: the reference needs no gradient, so its features are
-            # computed without a graph; a concatenated pass would back-propagate through
-            # the backbone for both halves (about 1.3x slower fwd+bwd on CPU).
-            with torch.no_grad():
-                ref_feats = self.backbone(ref)
-            pairs = zip(self.backbone(pred), ref_feats)
+            # As a training loss: the reference needs no gradient. A concatenated pass under
+            # autograd would back-propagate through the backbone for both halves (about 1.3x
+            # slower fwd+bwd on CPU), so either the backbone pairs them itself (VGG-16: one
+            # forward, a backward over pred only) or the reference goes through without a graph.
+            if hasattr(self.backbone, "paired_features"):
+                pairs = zip(*self.backbone.paired_features(pred, ref))
+            else:
+                with torch.no_grad():
+                    ref_feats = self.backbone(ref)
+                pairs = zip(self.backbone(pred), ref_feats)
         else:
             b = pred.shape[0]
             pairs = ((f[:b], f[b:]) for f in self.backbone(torch.cat([pred, ref])))  # one pass for both

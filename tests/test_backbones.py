@@ -198,3 +198,51 @@ def test_equivalence_check_is_sensitive_to_the_weight_layout(dists_pair):
     swapped.backbone.load_state_dict(ours.backbone.state_dict())
     swapped.load_weights(ours.beta.clone(), ours.alpha.clone())
     assert (swapped.score(pred, ref) - expected).abs().max().item() > 1e-3
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (40, 56)])
+def test_vgg16_paired_features_equal_two_passes_in_value_and_gradient(shape):
+    net = build_backbone("vgg16", init_seed=0).double()
+    g = torch.Generator().manual_seed(1)
+    pred0 = torch.rand(2, 3, *shape, generator=g, dtype=torch.float64)
+    ref = torch.rand(2, 3, *shape, generator=g, dtype=torch.float64)
+    results = []
+    for paired in (True, False):
+        pred = pred0.clone().requires_grad_(True)
+        if paired:
+            pred_feats, ref_feats = net.paired_features(pred, ref)
+        else:
+            pred_feats = net(pred)
+            with torch.no_grad():
+                ref_feats = net(ref)
+        # A loss that mixes every stage map with its reference counterpart, like DISTS does.
+        loss = sum(((p - r.mean()) * (1 + r)).square().mean() * (k + 1)
+                   for k, (p, r) in enumerate(zip(pred_feats, ref_feats)))
+        loss.backward()
+        results.append(([f.detach() for f in pred_feats], [f.detach() for f in ref_feats], pred.grad))
+    (pf, rf, grad), (pf0, rf0, grad0) = results
+    assert all(torch.allclose(a, b, rtol=1e-10, atol=1e-12) for a, b in zip(pf + rf, pf0 + rf0))
+    assert grad.abs().max() > 0
+    assert torch.allclose(grad, grad0, rtol=1e-9, atol=1e-13)
+    assert not any(f.requires_grad for f in rf)
+
+
+def test_dists_style_loss_gradient_is_the_same_through_the_paired_pass(dists_pair, monkeypatch):
+    from asym.nets.backbones import VGG16Stages
+
+    _, ours = dists_pair
+    g = torch.Generator().manual_seed(4)
+    ref = torch.rand(2, 3, 48, 48, generator=g)
+    pred0 = (ref + 0.2 * torch.randn(ref.shape, generator=g)).clamp(0, 1)
+    grads, losses = [], []
+    for paired in (True, False):
+        if not paired:  # without the paired pass the loss takes two (reference without a graph)
+            monkeypatch.delattr(VGG16Stages, "paired_features")
+        pred = pred0.clone().requires_grad_(True)
+        loss = ours.loss(pred, ref)
+        loss.backward()
+        grads.append(pred.grad)
+        losses.append(loss.detach())
+    assert torch.allclose(losses[0], losses[1], rtol=1e-5)
+    assert torch.allclose(grads[0], grads[1], rtol=1e-3, atol=1e-9)
+    assert (grads[0] - grads[1]).abs().max() <= 1e-3 * grads[1].abs().max()

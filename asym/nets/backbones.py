@@ -135,6 +135,86 @@ class _Normalised(nn.Module):
         return (x - self.mean) / self.std
 
 
+def _conv_input_grad(grad: torch.Tensor, inp: torch.Tensor, weight: torch.Tensor, stride, padding,
+                     groups: int) -> torch.Tensor:
+    """Gradient of a bias-free-or-not 2-D convolution's input only (what autograd's
+    convolution backward computes for a frozen layer); ``inp`` gives shape and layout."""
+    return torch.ops.aten.convolution_backward(
+        grad, inp, weight, None, _pair2(stride), _pair2(padding), [1, 1], False, [0, 0], groups,
+        [True, False, False])[0]
+
+
+def _pair2(value) -> list[int]:
+    return [value, value] if isinstance(value, int) else list(value)
+
+
+class _PairedVGG16(torch.autograd.Function):
+    """VGG-16 stage maps of a predicted and a reference batch in ONE forward pass (one
+    batch of 2B: faster convolutions than two passes of B), with a hand-written backward
+    that runs through the predicted half only. Used by :meth:`VGG16Stages.paired_features`
+    for DISTS-style losses, where the reference needs no gradient.
+
+    Same values and input gradient as autograd over two separate passes (float rounding
+    only differs): the backward applies, layer by layer in reverse, the ReLU masks, the
+    convolutions' input gradients (``aten.convolution_backward``, as autograd does) and
+    L2 pooling's ``d sqrt(blur(x^2)) / dx = x * blur^T(g / out)``. The VGG weights are
+    frozen (no weight gradients). Returns the five predicted stage maps, then the five
+    reference ones (the latter non-differentiable).
+    """
+
+    @staticmethod
+    def forward(ctx, pred: torch.Tensor, ref: torch.Tensor, net: VGG16Stages):
+        b = pred.shape[0]
+        h = net.normalise(torch.cat([pred, ref])).contiguous(memory_format=torch.channels_last)
+        records, tensors, outputs = [], [], []
+        for stage in net.stages():
+            if stage is net.stage4:
+                h = h.contiguous()  # the layouts of VGG16Stages.forward
+            for layer in stage:
+                if isinstance(layer, nn.Conv2d):
+                    records.append(("conv", layer, len(tensors)))
+                    tensors.append(h[:b])  # input: shape and layout for the input gradient
+                    h = layer(h)
+                elif isinstance(layer, nn.ReLU):
+                    h = torch.relu_(h)
+                    records.append(("relu", layer, len(tensors)))
+                    tensors.append(h[:b])  # output: the mask
+                elif isinstance(layer, L2Pool):
+                    records.append(("l2pool", layer, len(tensors)))
+                    tensors.append(h[:b])
+                    h = layer(h)
+                    tensors.append(h[:b])
+                else:
+                    raise TypeError(f"unexpected VGG-16 layer {layer!r}")
+            records.append(("stage_end", None, None))
+            outputs.append(h)
+        ctx.save_for_backward(*tensors)
+        ctx.records, ctx.std = records, net.std
+        ref_maps = [o[b:] for o in outputs]
+        ctx.mark_non_differentiable(*ref_maps)
+        return (*[o[:b] for o in outputs], *ref_maps)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        tensors = ctx.saved_tensors
+        stage_grads = list(grads[:5])
+        g = None
+        for kind, layer, at in reversed(ctx.records):
+            if kind == "stage_end":
+                upstream = stage_grads.pop()
+                g = upstream if g is None else g.add_(upstream)
+            elif kind == "relu":
+                g = torch.ops.aten.threshold_backward(g, tensors[at], 0)
+            elif kind == "conv":
+                inp = tensors[at]
+                g = _conv_input_grad(g, inp, layer.weight, layer.stride, layer.padding, layer.groups)
+            else:  # l2pool: out = sqrt(blur(x^2) + eps) -> dx = x * blur^T(g / out)
+                inp, out = tensors[at], tensors[at + 1]
+                blurred = _conv_input_grad(g / out, inp, layer.filter, 2, layer.padding, layer.channels)
+                g = blurred.mul_(inp)
+        return g / ctx.std, None, None
+
+
 class VGG16Stages(_Normalised):
     """VGG-16 conv layers in DISTS's five stages; returns [input, relu1_2, ..., relu5_3]."""
 
@@ -170,12 +250,27 @@ class VGG16Stages(_Normalised):
         # map switches back there (a copy of a small tensor). :meth:`use_fast_layouts`
         # stores the weights to match.
         h = self.normalise(x).contiguous(memory_format=torch.channels_last)
-        for stage in (self.stage1, self.stage2, self.stage3, self.stage4, self.stage5):
+        for stage in self.stages():
             if stage is self.stage4:
                 h = h.contiguous()
             h = stage(h)
             feats.append(h)
         return feats
+
+    def stages(self) -> tuple[nn.Sequential, ...]:
+        return (self.stage1, self.stage2, self.stage3, self.stage4, self.stage5)
+
+    def paired_features(self, pred: torch.Tensor, ref: torch.Tensor) -> tuple[list, list]:
+        """``(self(pred), self(ref))`` with one forward pass over both and a gradient for
+        ``pred`` only (:class:`_PairedVGG16`): a DISTS-style loss's feature maps. Falls
+        back to two passes (``ref`` without a graph) under autocast, whose casts the
+        hand-written backward does not replay."""
+        if torch.is_autocast_enabled(pred.device.type):
+            with torch.no_grad():
+                ref_feats = self(ref)
+            return self(pred), ref_feats
+        maps = _PairedVGG16.apply(pred, ref, self)
+        return [pred, *maps[:5]], [ref, *maps[5:]]
 
     def use_fast_layouts(self) -> VGG16Stages:
         """Store stages 1-3 channels-last and stages 4-5 NCHW, the layouts :meth:`forward` feeds them."""
