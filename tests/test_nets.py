@@ -527,3 +527,23 @@ def test_swin_layer_token_gathers_equal_roll_and_partition(shift):
     assert torch.allclose(y, ref_y, atol=1e-12)
     assert torch.allclose(gx, ref_gx, atol=1e-12)
     assert all(torch.allclose(a, r, atol=1e-12) for a, r in zip(gp, ref_gp))
+
+
+def test_relative_position_bias_function_equals_indexing_in_value_and_table_gradient():
+    from asym.nets.swinir import WindowAttention, _RelativePositionBias
+
+    attn = WindowAttention(12, (4, 6), 3).double()
+    g = torch.randn(3, 24, 24, dtype=torch.float64)
+    grads = []
+    for fast in (True, False):
+        attn.zero_grad()
+        if fast:
+            bias = _RelativePositionBias.apply(attn.relative_position_bias_table,
+                                               attn.relative_position_index.view(-1), 24)
+        else:
+            bias = attn.relative_position_bias()
+        (bias * g).sum().backward()
+        grads.append((bias.detach(), attn.relative_position_bias_table.grad.clone()))
+    (b, gt), (ref_b, ref_gt) = grads
+    assert b.shape == (3, 24, 24) and torch.equal(b, ref_b)
+    assert gt.abs().max() > 0 and torch.allclose(gt, ref_gt, atol=1e-12)
