@@ -203,8 +203,10 @@ class _PairedVGG16(torch.autograd.Function):
             if kind == "stage_end":
                 upstream = stage_grads.pop()
                 g = upstream if g is None else g.add_(upstream)
-            elif kind == "relu":
+            elif kind == "relu" and g is grads[4]:  # autograd's own tensor: not written to
                 g = torch.ops.aten.threshold_backward(g, tensors[at], 0)
+            elif kind == "relu":  # in place: one large allocation less per layer
+                g = torch.ops.aten.threshold_backward.grad_input(g, tensors[at], 0, grad_input=g)
             elif kind == "conv":
                 inp = tensors[at]
                 g = _conv_input_grad(g, inp, layer.weight, layer.stride, layer.padding, layer.groups)
