@@ -266,6 +266,11 @@ def test_fused_attention_core_gradcheck():
     qkv = torch.randn(4, 9, 3 * 2 * 3, dtype=torch.float64, requires_grad=True)
     bias_mask = torch.randn(2, 2, 9, 9, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, b: _WindowAttentionCore.apply(a, b, 2, 0.7), (qkv, bias_mask))
+    # With the output projection folded in (the path outside autocast).
+    weight = torch.randn(6, 6, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b, w, c: _WindowAttentionCore.apply(a, b, 2, 0.7, w, c),
+                                    (qkv, bias_mask, weight, bias))
 
 
 def test_fused_attention_core_under_cpu_autocast():
