@@ -552,3 +552,16 @@ def test_relative_position_bias_function_equals_indexing_in_value_and_table_grad
     (b, gt), (ref_b, ref_gt) = grads
     assert b.shape == (3, 24, 24) and torch.equal(b, ref_b)
     assert gt.abs().max() > 0 and torch.allclose(gt, ref_gt, atol=1e-12)
+
+
+def test_masked_attention_weights_are_exact_zeros_not_denormals():
+    # The official mask value -100 gives exp(-100) ~ 4e-44, a float32 denormal that slows the
+    # CPU's softmax and everything after it; the fused path masks with -inf instead.
+    attn, x, mask = _attention_case(torch.float32, shifted=True)
+    out = attn.eval()(x, mask)
+    weights = out.grad_fn.saved_tensors[3]  # q, k, v, attention weights, ...
+    assert weights.shape == (8, 3, 16, 16)
+    masked = (mask < 0).repeat(2, 1, 1).unsqueeze(1).expand_as(weights)
+    assert masked.any() and (weights[masked] == 0).all()
+    assert not ((weights > 0) & (weights < torch.finfo(torch.float32).tiny)).any()
+    assert torch.allclose(out, attn.forward_reference(x, mask), atol=1e-6)

@@ -396,7 +396,11 @@ class WindowAttention(nn.Module):
         ).unsqueeze(0)  # (1, nH, N, N)
         # Bias and mask are summed once on the small (nW, nH, N, N) tensor (windows are
         # image-major, so the sum repeats over the batch), then added to the logits once.
-        bias_mask = bias if mask is None else bias + mask.unsqueeze(1)
+        # Masked pairs get -inf instead of the official MASK_VALUE: exp(-100) is a float32
+        # denormal (about a quarter of a shifted layer's attention weights), which makes the
+        # softmax ~1.4x slower on the CPU; -inf gives exact zeros, an attention weight change
+        # below 1e-40 (a token always sees itself, so no row is fully masked).
+        bias_mask = bias if mask is None else bias + mask.masked_fill(mask <= MASK_VALUE, float("-inf")).unsqueeze(1)
         if torch.is_autocast_enabled(x.device.type):  # the projection as nn.Linear, under autocast's casts
             x = _WindowAttentionCore.apply(self.qkv(x), bias_mask, self.num_heads, self.scale)
             return self.proj_drop(self.proj(x))
