@@ -135,6 +135,15 @@ class _Normalised(nn.Module):
         return (x - self.mean) / self.std
 
 
+def autocast_enabled(device: torch.device) -> bool:
+    """Whether autocast is on for ``device``'s type; False for types autocast does not know
+    (the ``meta`` device of the FLOP counts in :mod:`asym.plan`)."""
+    try:
+        return torch.is_autocast_enabled(device.type)
+    except RuntimeError:  # "unknown device type for autocast"
+        return False
+
+
 def _conv_input_grad(grad: torch.Tensor, inp: torch.Tensor, weight: torch.Tensor, stride, padding,
                      groups: int) -> torch.Tensor:
     """Gradient of a bias-free-or-not 2-D convolution's input only (what autograd's
@@ -267,7 +276,7 @@ class VGG16Stages(_Normalised):
         ``pred`` only (:class:`_PairedVGG16`): a DISTS-style loss's feature maps. Falls
         back to two passes (``ref`` without a graph) under autocast, whose casts the
         hand-written backward does not replay."""
-        if torch.is_autocast_enabled(pred.device.type):
+        if autocast_enabled(pred.device):
             with torch.no_grad():
                 ref_feats = self(ref)
             return self(pred), ref_feats

@@ -48,6 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asym.nets.backbones import autocast_enabled
+
 # DIV2K RGB mean used by the official model (and EDSR/RCAN before it).
 RGB_MEAN = (0.4488, 0.4371, 0.4040)
 
@@ -401,7 +403,7 @@ class WindowAttention(nn.Module):
         # softmax ~1.4x slower on the CPU; -inf gives exact zeros, an attention weight change
         # below 1e-40 (a token always sees itself, so no row is fully masked).
         bias_mask = bias if mask is None else bias + mask.masked_fill(mask <= MASK_VALUE, float("-inf")).unsqueeze(1)
-        if torch.is_autocast_enabled(x.device.type):  # the projection as nn.Linear, under autocast's casts
+        if autocast_enabled(x.device):  # the projection as nn.Linear, under autocast's casts
             x = _WindowAttentionCore.apply(self.qkv(x), bias_mask, self.num_heads, self.scale)
             return self.proj_drop(self.proj(x))
         x = _WindowAttentionCore.apply(self.qkv(x), bias_mask, self.num_heads, self.scale,
@@ -511,7 +513,8 @@ class SwinTransformerBlock(nn.Module):
         shortcut = x
         x = self.norm1(x)
         # Roll + window partition as one token gather, window reverse + roll back as its inverse.
-        order, inverse = _window_token_order(h, w, ws, shift, str(x.device))
+        token_order = _window_token_order.__wrapped__ if torch.compiler.is_compiling() else _window_token_order
+        order, inverse = token_order(h, w, ws, shift, str(x.device))  # (dynamo traces no lru_cache)
         windows = _GatherTokens.apply(x, order, inverse).view(-1, ws * ws, c)
         windows = self.attn(windows, mask=self._mask(x_size, x))
         x = _GatherTokens.apply(windows.view(b, h * w, c), inverse, order)
