@@ -52,18 +52,36 @@ sides interleaved: ``ms_<side>_generator`` (SwinIR forward and backward),
 (the step's median less those: the generator step's pass through the discriminator,
 the two optimizers, glue).
 
-Where the time goes (default sizes, 2 threads, torch profiler): the VGG-16 convolutions
-of the DISTS loss, about 45 % of a step, run near the CPU's peak FLOP rate on both sides
-and cost the same; SwinIR forward and backward is about 40 %. Ours is faster through
-(1) the reference image's VGG features computed without a graph, (2) SwinIR's window
-attention as one autograd function (:class:`asym.nets.swinir._WindowAttentionCore`)
-whose matrix products all have long rows -- autograd's own backward of ``attn @ v`` and
-``q @ k^T`` produces ``(N, N) @ (N, head_dim)`` products that run 3-4x slower per FLOP
-on the CPU, (3) relative position bias and shift mask summed once per layer, (4) fused
-Adam. Tried and dropped: PyTorch's fused SDPA (the learned bias needs a gradient, which
-sends it to the slow math path), channels_last, batching the reference image with the
-SR image through the VGG (the backward then covers both halves), mkldnn weight
-pre-packing (a few ms, internal ops).
+Where the time goes (default sizes, 2 threads, torch profiler): convolutions are over half
+of a step on both sides -- the VGG-16 ones of the DISTS loss run near the CPU's peak FLOP
+rate and cost the same on both sides; SwinIR forward and backward is about 40 %. Ours is
+faster through:
+
+- the DISTS loss: predicted and reference images in one VGG-16 forward pass with a
+  hand-written backward over the predicted half only
+  (:class:`asym.nets.backbones._PairedVGG16`); the per-channel statistics as one autograd
+  function with a two-pass backward (:class:`asym.fidelity._CentredMoments`); VGG stages
+  1-3 channels-last, stages 4-5 NCHW (oneDNN's faster layouts at those map sizes);
+- SwinIR's window attention as one autograd function
+  (:class:`asym.nets.swinir._WindowAttentionCore`) whose matrix products all have long
+  rows -- autograd's own backward of ``attn @ v`` and ``q @ k^T`` produces
+  ``(N, N) @ (N, head_dim)`` products that run 3-4x slower per FLOP on the CPU -- with the
+  output projection folded in (no head-layout copies), q scaled during its layout copy,
+  the softmax in place, and masked pairs at -inf (the official -100 gives float32
+  denormals after the softmax, ~1.4x slower softmax); relative position bias by
+  ``index_select`` with an ``index_add_`` backward; roll + window partition as one token
+  gather; bias and shift mask summed once per layer;
+- fused Adam.
+
+Tried and dropped: PyTorch's fused SDPA (the learned bias needs a gradient, which sends it
+to the slow math path), channels-last SwinIR (its convolutions already get channels-last
+maps from the token layout), NCHW VGG stage 3, NNPACK Winograd, mkldnn weight pre-packing
+(a few ms, internal ops), compiling the metric, a custom softmax.
+
+Process-wide settings move both sides alike (both run in this one process), so they are
+not part of the ratio; seen on a 2-core VM: ``OMP_WAIT_POLICY=ACTIVE`` made both steps
+roughly 15 % faster, and glibc's ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``
+removed most page faults (the reference's step took about 12,000-15,000, ours 3,000-10,000).
 """
 
 from __future__ import annotations
