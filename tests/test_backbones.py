@@ -29,9 +29,8 @@ def test_backbone_returns_input_then_stage_maps_with_declared_channels(name):
     assert not any(p.requires_grad for p in net.parameters())
 
 
-def test_vgg16_stores_each_stage_in_the_layout_its_forward_feeds_it():
-    # Stages 1-3 run channels-last, stages 4-5 NCHW (faster oneDNN kernels at their small maps);
-    # a weight in the other layout would make every call reorder it.
+def test_vgg16_stage_layouts_follow_the_map_size():
+    # Stages 1-3 run channels-last, stages 4-5 NCHW on small maps (faster oneDNN kernels there).
     net = build_backbone("vgg16", init_seed=0)
     convs = {name: m for name, m in net.named_modules() if isinstance(m, torch.nn.Conv2d)}
     assert len(convs) == 13
@@ -40,8 +39,10 @@ def test_vgg16_stores_each_stage_in_the_layout_its_forward_feeds_it():
         assert conv.weight.is_contiguous(memory_format=layout), name
     with torch.no_grad():
         feats = net(torch.rand(2, 3, 32, 32))
+        large = net(torch.rand(1, 3, 160, 160))  # stage 3 at 40 x 40: channels-last throughout
     assert feats[3].is_contiguous(memory_format=torch.channels_last)
     assert feats[4].is_contiguous() and feats[5].is_contiguous()
+    assert all(f.is_contiguous(memory_format=torch.channels_last) for f in large[1:])
 
 
 def test_every_named_backbone_has_an_official_source():
@@ -200,7 +201,7 @@ def test_equivalence_check_is_sensitive_to_the_weight_layout(dists_pair):
     assert (swapped.score(pred, ref) - expected).abs().max().item() > 1e-3
 
 
-@pytest.mark.parametrize("shape", [(32, 32), (40, 56)])
+@pytest.mark.parametrize("shape", [(32, 32), (40, 56), (72, 80)])  # the last: stages 4-5 channels-last
 def test_vgg16_paired_features_equal_two_passes_in_value_and_gradient(shape):
     net = build_backbone("vgg16", init_seed=0).double()
     g = torch.Generator().manual_seed(1)

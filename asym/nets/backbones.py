@@ -178,7 +178,7 @@ class _PairedVGG16(torch.autograd.Function):
         records, tensors, outputs = [], [], []
         for stage in net.stages():
             if stage is net.stage4:
-                h = h.contiguous()  # the layouts of VGG16Stages.forward
+                h = net.stage4_layout(h)  # the layouts of VGG16Stages.forward
             for layer in stage:
                 if isinstance(layer, nn.Conv2d):
                     records.append(("conv", layer, len(tensors)))
@@ -255,18 +255,25 @@ class VGG16Stages(_Normalised):
         feats = [x]
         # channels-last (NHWC) is oneDNN's and cuDNN's native layout: much faster for the
         # 3-channel first convolution on CPU and never slower in stages 1-3. Stages 4 and 5
-        # (512 channels at 1/8 and 1/16 of the input side: 8 x 8 and 4 x 4 for a 64 px
-        # patch) run their oneDNN convolutions faster in NCHW, forward and backward (about
-        # 5% and 40%; `python -m asym.bench train-step` fidelity loss ~7% faster), so the
-        # map switches back there (a copy of a small tensor). :meth:`use_fast_layouts`
-        # stores the weights to match.
+        # (512 channels) on small maps -- 8 x 8 and 4 x 4 for a 64 px training patch -- run
+        # their oneDNN convolutions faster in NCHW (the VGG pass ~10 % faster at 64 px; the
+        # same at 128 px; 4 % slower at 256 px, so large inputs stay channels-last): see
+        # :meth:`stage4_layout`. Weights are reordered per call either way, so their stored
+        # layout (:meth:`use_fast_layouts`) does not matter for speed.
         h = self.normalise(x).contiguous(memory_format=torch.channels_last)
         for stage in self.stages():
             if stage is self.stage4:
-                h = h.contiguous()
+                h = self.stage4_layout(h)
             h = stage(h)
             feats.append(h)
         return feats
+
+    # Stage 3's output map size up to which stages 4-5 run NCHW (16 x 16: inputs up to 64 px).
+    NCHW_MAX_POSITIONS = 256
+
+    def stage4_layout(self, h: torch.Tensor) -> torch.Tensor:
+        """Stage 3's output in the layout stages 4-5 run fastest in: NCHW for small maps."""
+        return h.contiguous() if h.shape[-2] * h.shape[-1] <= self.NCHW_MAX_POSITIONS else h
 
     def stages(self) -> tuple[nn.Sequential, ...]:
         return (self.stage1, self.stage2, self.stage3, self.stage4, self.stage5)
@@ -284,7 +291,8 @@ class VGG16Stages(_Normalised):
         return [pred, *maps[:5]], [ref, *maps[5:]]
 
     def use_fast_layouts(self) -> VGG16Stages:
-        """Store stages 1-3 channels-last and stages 4-5 NCHW, the layouts :meth:`forward` feeds them."""
+        """Store stages 1-3 channels-last and stages 4-5 NCHW, the layouts :meth:`forward` feeds
+        them at training-patch sizes (oneDNN reorders weights per call, so this is tidiness)."""
         self.to(memory_format=torch.channels_last)
         self.stage4.to(memory_format=torch.contiguous_format)
         self.stage5.to(memory_format=torch.contiguous_format)
