@@ -146,8 +146,8 @@ def autocast_enabled(device: torch.device) -> bool:
 
 def _conv_input_grad(grad: torch.Tensor, inp: torch.Tensor, weight: torch.Tensor, stride, padding,
                      groups: int) -> torch.Tensor:
-    """Gradient of a bias-free-or-not 2-D convolution's input only (what autograd's
-    convolution backward computes for a frozen layer); ``inp`` gives shape and layout."""
+    """Input gradient of a 2-D convolution with dilation 1 (what autograd's convolution
+    backward computes for a frozen layer); ``inp`` gives the input's shape and layout."""
     return torch.ops.aten.convolution_backward(
         grad, inp, weight, None, _pair2(stride), _pair2(padding), [1, 1], False, [0, 0], groups,
         [True, False, False])[0]
@@ -168,7 +168,10 @@ class _PairedVGG16(torch.autograd.Function):
     convolutions' input gradients (``aten.convolution_backward``, as autograd does) and
     L2 pooling's ``d sqrt(blur(x^2)) / dx = x * blur^T(g / out)``. The VGG weights are
     frozen (no weight gradients). Returns the five predicted stage maps, then the five
-    reference ones (the latter non-differentiable).
+    reference ones (the latter non-differentiable). Memory: the saved predicted-half maps
+    share storage with the reference half, so the reference's activations stay alive until
+    the backward (two-pass autograd frees them after the loss), up to twice the VGG
+    activation memory of a step; under autocast (the GPU runs) the two-pass path is used.
     """
 
     @staticmethod
