@@ -201,7 +201,7 @@ def test_equivalence_check_is_sensitive_to_the_weight_layout(dists_pair):
     assert (swapped.score(pred, ref) - expected).abs().max().item() > 1e-3
 
 
-@pytest.mark.parametrize("shape", [(32, 32), (40, 56), (72, 80)])  # the last: stages 4-5 channels-last
+@pytest.mark.parametrize("shape", [(32, 32), (37, 45), (40, 56), (72, 80)])  # odd sides; the last: stages 4-5 channels-last
 def test_vgg16_paired_features_equal_two_passes_in_value_and_gradient(shape):
     net = build_backbone("vgg16", init_seed=0).double()
     g = torch.Generator().manual_seed(1)
