@@ -32,8 +32,8 @@ Sizes (defaults): batch 4 of 64 px HR patches (16 px LR, two windows of 8 a side
 shifted windows and their masks are exercised), SwinIR at the width and depth of
 SwinIR-light (embed 60, four RSTBs of six layers, six heads, MLP ratio 2; with the
 classical pixelshuffle head, which both implementations share), no stochastic depth
-(it would draw different random masks on the two sides). One step takes about half a
-second on two CPU threads. BasicSR's SwinIR gets our state dict (strict load: the
+(it would draw different random masks on the two sides). One step takes about 0.35-0.4 s
+(ours) and 0.45-0.5 s (reference) on two CPU threads of a 2-core VM. BasicSR's SwinIR gets our state dict (strict load: the
 parameter names are the official ones), our DISTS-style metric gets the VGG weights and
 alpha/beta of pyiqa's network. Before timing, one step of each from the same state must agree
 (SR output, the three losses, the generator's and the discriminator's gradients:
