@@ -54,6 +54,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asym.nets.amp import autocast_enabled
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's preprocessing
@@ -133,15 +135,6 @@ class _Normalised(nn.Module):
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
-
-
-def autocast_enabled(device: torch.device) -> bool:
-    """Whether autocast is on for ``device``'s type; False for types autocast does not know
-    (the ``meta`` device of the FLOP counts in :mod:`asym.plan`)."""
-    try:
-        return torch.is_autocast_enabled(device.type)
-    except RuntimeError:  # "unknown device type for autocast"
-        return False
 
 
 def _conv_input_grad(grad: torch.Tensor, inp: torch.Tensor, weight: torch.Tensor, stride, padding,

@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asym.nets.backbones import autocast_enabled
+from asym.nets.amp import autocast_enabled
 
 # DIV2K RGB mean used by the official model (and EDSR/RCAN before it).
 RGB_MEAN = (0.4488, 0.4371, 0.4040)
