@@ -267,6 +267,32 @@ def _hf_present(repo: str) -> bool:
     return False
 
 
+def import_pyiqa_arch_module(arch: str) -> str | None:
+    """Import the one ``pyiqa.archs`` module whose source defines ``class <arch>``; return its name.
+
+    pyiqa finds an arch's module by its name (``CFANet`` -> ``cfanet_arch``); where that
+    fails (``MS_SSIM`` and ``CW_SSIM`` live in ``ssim_arch``, ``CFANet`` in ``topiq_arch``:
+    15 of pyiqa 0.1.16's metrics) it imports every arch module, transformers-based ones
+    included: ~2.5 s of every job that scores MS-SSIM. A text search of the arch sources
+    finds the module in milliseconds. Returns None (pyiqa's own lookup then runs) when no
+    source or several define the class.
+    """
+    import importlib
+    import re
+    from pathlib import Path
+
+    import pyiqa.archs
+
+    pattern = re.compile(rf"^class\s+{re.escape(arch)}\b", re.MULTILINE)
+    folder = Path(pyiqa.archs.__file__).parent
+    hits = [f.stem for f in sorted(folder.glob("*_arch.py")) if pattern.search(f.read_text(errors="ignore"))]
+    if len(hits) != 1:
+        return None
+    name = f"{pyiqa.archs.__name__}.{hits[0]}"
+    importlib.import_module(name)
+    return name
+
+
 def pyiqa_requirements(metric: str, pyiqa_name: str) -> tuple[list[Requirement], str | None]:
     """The files pyiqa would fetch to build ``pyiqa_name``, and an error note if the dry run stopped early."""
     import pyiqa
@@ -280,7 +306,9 @@ def pyiqa_requirements(metric: str, pyiqa_name: str) -> tuple[list[Requirement],
         from pyiqa.archs import _lazy_import_arch
         from pyiqa.default_model_configs import DEFAULT_CONFIGS
 
-        _lazy_import_arch(DEFAULT_CONFIGS[pyiqa_name]["metric_opts"]["type"])
+        arch = DEFAULT_CONFIGS[pyiqa_name]["metric_opts"]["type"]
+        import_pyiqa_arch_module(arch)
+        _lazy_import_arch(arch)  # a no-op once the arch is registered
     with _pyiqa_dry_run(found):
         try:
             pyiqa.create_metric(pyiqa_name, device="cpu")

@@ -247,3 +247,20 @@ def test_dists_style_loss_gradient_is_the_same_through_the_paired_pass(dists_pai
     assert torch.allclose(losses[0], losses[1], rtol=1e-5)
     assert torch.allclose(grads[0], grads[1], rtol=1e-3, atol=1e-9)
     assert (grads[0] - grads[1]).abs().max() <= 1e-3 * grads[1].abs().max()
+
+
+def test_random_vgg16_has_the_conv_weights_torchvision_draws_under_the_seed():
+    # The "-R" VGG-16 is torchvision's vgg16(weights=None) under torch.manual_seed(seed),
+    # drawn without the classifier's redraws: the conv weights must still be identical.
+    import torchvision
+
+    from asym.nets.backbones import VGG16Stages
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        ours = VGG16Stages().torchvision_state()
+        torch.manual_seed(3)
+        theirs = torchvision.models.vgg16(weights=None).features.state_dict()
+    assert ours.keys() == theirs.keys() and len(ours) == 26  # 13 convs, weight and bias
+    for key, value in ours.items():
+        assert torch.equal(value, theirs[key]), key

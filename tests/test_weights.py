@@ -166,3 +166,27 @@ def test_clip_shape_state_dict_gives_the_released_architectures():
     assert len(vit.visual.transformer.resblocks) == 12 and vit.text_projection.shape == (512, 512)
     with pytest.raises(FileNotFoundError, match="no known architecture for CLIP file 'ViT-H-14.pt'"):
         clip_shape_state_dict("ViT-H-14.pt")
+
+
+def test_arch_module_is_found_by_its_class_not_by_importing_every_arch():
+    # MS-SSIM's arch lives in ssim_arch and TOPIQ's CFANet in topiq_arch: pyiqa's name-based
+    # lookup misses both and imports all ~100 arch modules (transformers included). A fresh
+    # interpreter shows that building MS-SSIM's requirements imports only the module it needs.
+    import ast
+    import subprocess
+    import sys
+
+    from asym.offline import import_pyiqa_arch_module
+
+    assert import_pyiqa_arch_module("MS_SSIM") == "pyiqa.archs.ssim_arch"
+    assert import_pyiqa_arch_module("SSIM") == "pyiqa.archs.ssim_arch"  # not MS_SSIM's class
+    assert import_pyiqa_arch_module("CFANet") == "pyiqa.archs.topiq_arch"
+    assert import_pyiqa_arch_module("NoSuchArch") is None
+    code = ("import sys; from asym.offline import pyiqa_requirements; "
+            "reqs, note = pyiqa_requirements('ms_ssim', 'ms_ssim'); assert reqs == [] and note is None, (reqs, note); "
+            "loaded = sorted(m for m in sys.modules if m.startswith('pyiqa.archs.') and m.endswith('_arch')); "
+            "print(loaded)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = ast.literal_eval(out)
+    assert "pyiqa.archs.ssim_arch" in loaded and "pyiqa.archs.fgresq_arch" not in loaded, loaded
+    assert len(loaded) < 10, loaded
