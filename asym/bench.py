@@ -76,7 +76,18 @@ faster through:
 Tried and dropped: PyTorch's fused SDPA (the learned bias needs a gradient, which sends it
 to the slow math path), channels-last SwinIR (its convolutions already get channels-last
 maps from the token layout), NCHW VGG stage 3, NNPACK Winograd, mkldnn weight pre-packing
-(a few ms, internal ops), compiling the metric, a custom softmax.
+(a few ms, internal ops), compiling the metric, a custom softmax, a GELU autograd function
+saving the normal CDF (2x slower than ``F.gelu`` + ``gelu_backward``), a pixel shuffle as
+a 256-byte-chunk copy after permuting the conv's output channels (as slow: both are bound
+by first-touch page faults of the 4 MB output), im2col + one GEMM for VGG's 8 x 8 stage-4
+convolutions (25 % slower).
+
+Why eager mode stops near 1.25-1.3x: the convolutions (oneDNN, 200-230 GFLOP/s on two Zen 4
+cores, as fast as the CPU goes) are about half of either step; the linear layers and the
+attention products run through MKL, whose large GEMMs reach ~170 GFLOP/s here (oneDNN:
+~210) and whose batched 64 x 10 x 64 attention products 50-70; the rest is GELU,
+LayerNorm, softmax and memory copies, one pass each. ``torch.compile`` fuses those passes,
+which is what ``--compile`` measures.
 
 Process-wide settings move both sides alike (both run in this one process), so they are
 not part of the ratio; seen on a 2-core VM: ``OMP_WAIT_POLICY=ACTIVE`` made both steps
