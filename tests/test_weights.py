@@ -170,7 +170,7 @@ def test_clip_shape_state_dict_gives_the_released_architectures():
 
 def test_arch_module_is_found_by_its_class_not_by_importing_every_arch():
     # MS-SSIM's arch lives in ssim_arch and TOPIQ's CFANet in topiq_arch: pyiqa's name-based
-    # lookup misses both and imports all ~100 arch modules (transformers included). A fresh
+    # lookup misses both and imports all 50 arch modules (transformers included). A fresh
     # interpreter shows that building MS-SSIM's requirements imports only the module it needs.
     import ast
     import subprocess
