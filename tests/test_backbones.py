@@ -202,11 +202,11 @@ def test_equivalence_check_is_sensitive_to_the_weight_layout(dists_pair):
 
 
 @pytest.mark.parametrize("shape", [(32, 32), (37, 45), (40, 56), (72, 80)])  # odd sides; the last: stages 4-5 channels-last
-def test_vgg16_paired_features_equal_two_passes_in_value_and_gradient(shape):
-    net = build_backbone("vgg16", init_seed=0).double()
+def test_vgg16_paired_features_equal_two_passes_in_value_and_gradient(shape, device):
+    net = build_backbone("vgg16", init_seed=0).double().to(device)
     g = torch.Generator().manual_seed(1)
-    pred0 = torch.rand(2, 3, *shape, generator=g, dtype=torch.float64)
-    ref = torch.rand(2, 3, *shape, generator=g, dtype=torch.float64)
+    pred0 = torch.rand(2, 3, *shape, generator=g, dtype=torch.float64).to(device)
+    ref = torch.rand(2, 3, *shape, generator=g, dtype=torch.float64).to(device)
     results = []
     for paired in (True, False):
         pred = pred0.clone().requires_grad_(True)
@@ -228,13 +228,16 @@ def test_vgg16_paired_features_equal_two_passes_in_value_and_gradient(shape):
     assert not any(f.requires_grad for f in rf)
 
 
-def test_dists_style_loss_gradient_is_the_same_through_the_paired_pass(dists_pair, monkeypatch):
+def test_dists_style_loss_gradient_is_the_same_through_the_paired_pass(dists_pair, monkeypatch, device):
+    import copy
+
     from asym.nets.backbones import VGG16Stages
 
-    _, ours = dists_pair
+    ours = copy.deepcopy(dists_pair[1]).to(device)  # the fixture is shared: move a copy
     g = torch.Generator().manual_seed(4)
     ref = torch.rand(2, 3, 48, 48, generator=g)
-    pred0 = (ref + 0.2 * torch.randn(ref.shape, generator=g)).clamp(0, 1)
+    pred0 = (ref + 0.2 * torch.randn(ref.shape, generator=g)).clamp(0, 1).to(device)
+    ref = ref.to(device)
     grads, losses = [], []
     for paired in (True, False):
         if not paired:  # without the paired pass the loss takes two (reference without a graph)

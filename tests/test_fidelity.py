@@ -153,13 +153,14 @@ def _plain_moments(x, y):
 
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
 @pytest.mark.parametrize("y_grad", [False, True])
-def test_centred_moments_match_the_plain_graph_in_value_and_gradient(layout, y_grad):
+def test_centred_moments_match_the_plain_graph_in_value_and_gradient(layout, y_grad, device):
     from asym.fidelity import _CentredMoments
 
     g = torch.Generator().manual_seed(3)
-    x0 = (torch.randn(2, 5, 6, 7, generator=g, dtype=torch.float64) + 2).contiguous(memory_format=layout)
-    y0 = (0.5 * x0 + torch.randn(x0.shape, generator=g, dtype=torch.float64)).contiguous(memory_format=layout)
-    weights = [torch.randn(2, 5, generator=g, dtype=torch.float64) for _ in range(5)]
+    x0 = torch.randn(2, 5, 6, 7, generator=g, dtype=torch.float64) + 2
+    y0 = 0.5 * x0 + torch.randn(x0.shape, generator=g, dtype=torch.float64)
+    x0, y0 = (t.to(device).contiguous(memory_format=layout) for t in (x0, y0))
+    weights = [torch.randn(2, 5, generator=g, dtype=torch.float64).to(device) for _ in range(5)]
     results = []
     for fn in (_CentredMoments.apply, _plain_moments):
         x, y = x0.clone().requires_grad_(True), y0.clone().requires_grad_(y_grad)

@@ -225,7 +225,7 @@ def test_runtime_mask_used_for_other_sizes():
 # --------------------------------------------------------------------------- fused attention core
 
 
-def _attention_case(dtype=torch.float32, shifted=True):
+def _attention_case(dtype=torch.float32, shifted=True, device="cpu"):
     """A shifted-window attention layer with non-zero bias, its input and a mask (2 images,
     4 windows each, 3 heads of dim 4: every layout the core transposes is non-square)."""
     from asym.nets.swinir import WindowAttention
@@ -235,7 +235,7 @@ def _attention_case(dtype=torch.float32, shifted=True):
         attn.relative_position_bias_table.normal_(0, 0.5)
     x = torch.randn(8, 16, 12, dtype=dtype)
     mask = shifted_window_mask(8, 8, 4, 2, dtype=dtype) if shifted else None
-    return attn, x, mask
+    return attn.to(device), x.to(device), None if mask is None else mask.to(device)
 
 
 def _grads(attn, x, mask, forward):
@@ -248,10 +248,10 @@ def _grads(attn, x, mask, forward):
 
 
 @pytest.mark.parametrize("shifted", [True, False])
-def test_fused_attention_core_matches_plain_autograd(shifted):
+def test_fused_attention_core_matches_plain_autograd(shifted, device):
     # The hand-written backward must give the plain graph's gradients for the input, the
     # qkv and proj weights and the relative position bias table (float64: exact to rounding).
-    attn, x, mask = _attention_case(torch.float64, shifted)
+    attn, x, mask = _attention_case(torch.float64, shifted, device)
     out_f, grads_f = _grads(attn, x, mask, attn.forward)
     out_r, grads_r = _grads(attn, x, mask, attn.forward_reference)
     assert torch.allclose(out_f, out_r, atol=1e-12)
@@ -260,15 +260,16 @@ def test_fused_attention_core_matches_plain_autograd(shifted):
         assert gr.abs().max() > 0 and torch.allclose(gf, gr, atol=1e-11)
 
 
-def test_fused_attention_core_gradcheck():
+def test_fused_attention_core_gradcheck(device):
     from asym.nets.swinir import _WindowAttentionCore
 
-    qkv = torch.randn(4, 9, 3 * 2 * 3, dtype=torch.float64, requires_grad=True)
-    bias_mask = torch.randn(2, 2, 9, 9, dtype=torch.float64, requires_grad=True)
+    def leaf(*shape):
+        return torch.randn(*shape, dtype=torch.float64).to(device).requires_grad_(True)
+
+    qkv, bias_mask = leaf(4, 9, 3 * 2 * 3), leaf(2, 2, 9, 9)
     assert torch.autograd.gradcheck(lambda a, b: _WindowAttentionCore.apply(a, b, 2, 0.7), (qkv, bias_mask))
     # With the output projection folded in (the path outside autocast).
-    weight = torch.randn(6, 6, dtype=torch.float64, requires_grad=True)
-    bias = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    weight, bias = leaf(6, 6), leaf(6)
     assert torch.autograd.gradcheck(lambda a, b, w, c: _WindowAttentionCore.apply(a, b, 2, 0.7, w, c),
                                     (qkv, bias_mask, weight, bias))
 
@@ -514,13 +515,14 @@ def _block_by_roll_and_partition(block, x, x_size):
 
 
 @pytest.mark.parametrize("shift", [0, 4])
-def test_swin_layer_token_gathers_equal_roll_and_partition(shift):
+def test_swin_layer_token_gathers_equal_roll_and_partition(shift, device):
     from asym.nets.swinir import SwinTransformerBlock
 
     torch.manual_seed(0)
     block = SwinTransformerBlock(12, (16, 24), 3, window_size=8, shift_size=shift, mlp_ratio=2.0).double()
+    block = block.to(device)
     x_size = (16, 24)
-    x0 = torch.randn(2, 16 * 24, 12, dtype=torch.float64)
+    x0 = torch.randn(2, 16 * 24, 12, dtype=torch.float64).to(device)
     outs = []
     for fn in (lambda x: block(x, x_size), lambda x: _block_by_roll_and_partition(block, x, x_size)):
         x = x0.clone().requires_grad_(True)
@@ -534,11 +536,11 @@ def test_swin_layer_token_gathers_equal_roll_and_partition(shift):
     assert all(torch.allclose(a, r, atol=1e-12) for a, r in zip(gp, ref_gp))
 
 
-def test_relative_position_bias_function_equals_indexing_in_value_and_table_gradient():
+def test_relative_position_bias_function_equals_indexing_in_value_and_table_gradient(device):
     from asym.nets.swinir import WindowAttention, _RelativePositionBias
 
-    attn = WindowAttention(12, (4, 6), 3).double()
-    g = torch.randn(3, 24, 24, dtype=torch.float64)
+    attn = WindowAttention(12, (4, 6), 3).double().to(device)
+    g = torch.randn(3, 24, 24, dtype=torch.float64).to(device)
     grads = []
     for fast in (True, False):
         attn.zero_grad()
@@ -554,10 +556,10 @@ def test_relative_position_bias_function_equals_indexing_in_value_and_table_grad
     assert gt.abs().max() > 0 and torch.allclose(gt, ref_gt, atol=1e-12)
 
 
-def test_masked_attention_weights_are_exact_zeros_not_denormals():
+def test_masked_attention_weights_are_exact_zeros_not_denormals(device):
     # The official mask value -100 gives exp(-100) ~ 4e-44, a float32 denormal that slows the
     # CPU's softmax and everything after it; the fused path masks with -inf instead.
-    attn, x, mask = _attention_case(torch.float32, shifted=True)
+    attn, x, mask = _attention_case(torch.float32, shifted=True, device=device)
     out = attn.eval()(x, mask)
     weights = out.grad_fn.saved_tensors[3]  # q, k, v, attention weights, ...
     assert weights.shape == (8, 3, 16, 16)
