@@ -80,7 +80,9 @@ maps from the token layout), NCHW VGG stage 3, NNPACK Winograd, mkldnn weight pr
 saving the normal CDF (2x slower than ``F.gelu`` + ``gelu_backward``), a pixel shuffle as
 a 256-byte-chunk copy after permuting the conv's output channels (as slow: both are bound
 by first-touch page faults of the 4 MB output), im2col + one GEMM for VGG's 8 x 8 stage-4
-convolutions (25-30 % slower).
+convolutions (25-30 % slower), the qkv projection as one product per window straight into
+the heads' layout to skip the layout copies (its strided batches send ``torch.bmm`` to a
+per-matrix loop: the attention layer 1.5x slower).
 
 Why eager mode stops near 1.25-1.3x: the convolutions (oneDNN, 200-230 GFLOP/s on two Zen 4
 cores, as fast as the CPU goes) are about half of either step; the linear layers and the
