@@ -328,6 +328,10 @@ def test_spectral_norm_discriminators_stay_eager_under_compile():
     assert train_sr.maybe_compile(without, {"compile": False}) is without
 
 
+# Dynamo itself probes ``.grad`` of the non-leaf SR image it traces the discriminator on
+# (torch._dynamo.variables.builder.safe_has_grad); under ``-W error`` that internal warning
+# would abort tracing.
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf Tensor:UserWarning")
 def test_compile_switch_compiles_generator_and_discriminator(tiny_cfg, tiny_workdir, tmp_path, monkeypatch):
     """torch.compile with the "eager" backend: Dynamo traces the real models, no C++ build
     (inductor on the CPU here takes about a minute to compile even the tiny models)."""
