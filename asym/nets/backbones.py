@@ -55,6 +55,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asym.nets.amp import autocast_enabled
+from asym.nets.winograd import WinogradConv
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -160,7 +161,8 @@ class _PairedVGG16(torch.autograd.Function):
     only differs): the backward applies, layer by layer in reverse, the ReLU masks, the
     convolutions' input gradients (``aten.convolution_backward``, as autograd does) and
     L2 pooling's ``d sqrt(blur(x^2)) / dx = x * blur^T(g / out)``. The VGG weights are
-    frozen (no weight gradients). Returns the five predicted stage maps, then the five
+    frozen (no weight gradients). On the CPU, stages 3-5 convolve by Winograd's algorithm
+    forward and backward (:mod:`asym.nets.winograd`, :attr:`VGG16Stages.winograd`). Returns the five predicted stage maps, then the five
     reference ones (the latter non-differentiable). Memory: the saved predicted-half maps
     share storage with the reference half, so the reference's activations stay alive until
     the backward (two-pass autograd frees them after the loss), up to twice the VGG
@@ -173,10 +175,12 @@ class _PairedVGG16(torch.autograd.Function):
         h = net.normalise(torch.cat([pred, ref])).contiguous(memory_format=torch.channels_last)
         records, tensors, outputs = [], [], []
         for stage in net.stages():
-            if stage is net.stage4:
-                h = net.stage4_layout(h)  # the layouts of VGG16Stages.forward
+            h = net.stage_input_layout(stage, h)  # the layouts of VGG16Stages.forward
             for layer in stage:
-                if isinstance(layer, nn.Conv2d):
+                if isinstance(layer, nn.Conv2d) and net.winograd.applies(layer, h):
+                    records.append(("winograd", layer, None))  # its input gradient needs no saved input
+                    h = net.winograd(layer, h)
+                elif isinstance(layer, nn.Conv2d):
                     records.append(("conv", layer, len(tensors)))
                     tensors.append(h[:b])  # input: shape and layout for the input gradient
                     h = layer(h)
@@ -194,7 +198,7 @@ class _PairedVGG16(torch.autograd.Function):
             records.append(("stage_end", None, None))
             outputs.append(h)
         ctx.save_for_backward(*tensors)
-        ctx.records, ctx.std = records, net.std
+        ctx.records, ctx.std, ctx.winograd = records, net.std, net.winograd
         ref_maps = [o[b:] for o in outputs]
         ctx.mark_non_differentiable(*ref_maps)
         return (*[o[:b] for o in outputs], *ref_maps)
@@ -212,6 +216,8 @@ class _PairedVGG16(torch.autograd.Function):
                 g = torch.ops.aten.threshold_backward(g, tensors[at], 0)
             elif kind == "relu":  # in place: one large allocation less per layer
                 g = torch.ops.aten.threshold_backward.grad_input(g, tensors[at], 0, grad_input=g)
+            elif kind == "winograd":
+                g = ctx.winograd.input_grad(layer, g)
             elif kind == "conv":
                 inp = tensors[at]
                 g = _conv_input_grad(g, inp, layer.weight, layer.stride, layer.padding, layer.groups)
@@ -252,6 +258,10 @@ class VGG16Stages(_Normalised):
         self.stage4 = nn.Sequential(L2Pool(256), *features[17:23])
         self.stage5 = nn.Sequential(L2Pool(512), *features[24:30])
         self._set_norm(IMAGENET_MEAN, IMAGENET_STD)
+        # Frozen 3 x 3 layers with >= 256 outputs (stages 3-5) run by Winograd's algorithm on
+        # the CPU when no gradient flows through their weights or input: fewer FLOPs where
+        # oneDNN's direct convolutions are already at the CPU's peak (asym.nets.winograd).
+        self.winograd = WinogradConv()
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats = [x]
@@ -260,22 +270,40 @@ class VGG16Stages(_Normalised):
         # (512 channels) on small maps -- 8 x 8 and 4 x 4 for a 64 px training patch -- run
         # their oneDNN convolutions faster in NCHW (the VGG pass ~10 % faster at 64 px; the
         # same at 128 px; 4 % slower at 256 px, so large inputs stay channels-last): see
-        # :meth:`stage4_layout`. Weights are reordered per call either way, so their stored
+        # :meth:`stage_input_layout` (applied before stage 5 too: the Winograd convolutions of
+        # stage 4 return channels-last maps). Weights are reordered per call either way, so their stored
         # layout (:meth:`use_fast_layouts`) does not matter for speed.
         h = self.normalise(x).contiguous(memory_format=torch.channels_last)
         for stage in self.stages():
-            if stage is self.stage4:
-                h = self.stage4_layout(h)
-            h = stage(h)
+            h = self.stage_input_layout(stage, h)
+            for layer in stage:
+                h = self.winograd(layer, h) if self._winograd_inference(layer, h) else layer(h)
             feats.append(h)
         return feats
 
-    # Stage 3's output map size up to which stages 4-5 run NCHW (16 x 16: inputs up to 64 px).
+    def _winograd_inference(self, layer: nn.Module, h: torch.Tensor) -> bool:
+        """Whether ``layer`` runs by Winograd in :meth:`forward`: a layer it applies to, with no
+        gradient wanted through it (scoring, a frozen reference); trained or differentiated
+        layers keep the convolution autograd knows."""
+        if not isinstance(layer, nn.Conv2d) or not self.winograd.applies(layer, h):
+            return False
+        return not torch.is_grad_enabled() or not (h.requires_grad or layer.weight.requires_grad
+                                                   or (layer.bias is not None and layer.bias.requires_grad))
+
+    # Stage 3's output map size (positions) up to which stages 4-5 run NCHW (16 x 16: inputs up to 64 px).
     NCHW_MAX_POSITIONS = 256
 
-    def stage4_layout(self, h: torch.Tensor) -> torch.Tensor:
-        """Stage 3's output in the layout stages 4-5 run fastest in: NCHW for small maps."""
-        return h.contiguous() if h.shape[-2] * h.shape[-1] <= self.NCHW_MAX_POSITIONS else h
+    def stage_input_layout(self, stage: nn.Module, h: torch.Tensor) -> torch.Tensor:
+        """``h`` in the layout ``stage`` runs fastest in: NCHW for stages 4 and 5 when stage 3's
+        output has at most :attr:`NCHW_MAX_POSITIONS` positions (stage 5's input, after stage
+        4's pooling, a quarter of that), as it comes otherwise."""
+        if stage is self.stage4:
+            limit = self.NCHW_MAX_POSITIONS
+        elif stage is self.stage5:
+            limit = self.NCHW_MAX_POSITIONS // 4
+        else:
+            return h
+        return h.contiguous() if h.shape[-2] * h.shape[-1] <= limit else h
 
     def stages(self) -> tuple[nn.Sequential, ...]:
         return (self.stage1, self.stage2, self.stage3, self.stage4, self.stage5)
