@@ -54,14 +54,18 @@ the two optimizers, glue).
 
 Where the time goes (default sizes, 2 threads, torch profiler): convolutions are over half
 of a step on both sides -- the VGG-16 ones of the DISTS loss run near the CPU's peak FLOP
-rate and cost the same on both sides; SwinIR forward and backward is about 40 %. Ours is
-faster through:
+rate; SwinIR forward and backward is about 40 %. Ours is faster through:
 
 - the DISTS loss: predicted and reference images in one VGG-16 forward pass with a
   hand-written backward over the predicted half only
-  (:class:`asym.nets.backbones._PairedVGG16`); the per-channel statistics as one autograd
-  function with a two-pass backward (:class:`asym.fidelity._CentredMoments`); VGG stages
-  1-3 channels-last, stages 4-5 NCHW (oneDNN's faster layouts at those map sizes);
+  (:class:`asym.nets.backbones._PairedVGG16`); VGG's 256- and 512-channel convolutions of
+  stages 3-4 (16 x 16 and 8 x 8 maps) forward and in the input gradient by Winograd's
+  F(4 x 4, 3 x 3) algorithm (:mod:`asym.nets.winograd`: 4x fewer multiplications as one
+  batched GEMM, 11-13 % off the loss's forward and backward; oneDNN's direct
+  convolutions were already at the CPU's peak FLOP rate, so fewer FLOPs was the one way
+  left); the per-channel statistics as one autograd function with a two-pass backward
+  (:class:`asym.fidelity._CentredMoments`); VGG stages 1-3 channels-last, stages 4-5 NCHW
+  (oneDNN's faster layouts at those map sizes);
 - SwinIR's window attention as one autograd function
   (:class:`asym.nets.swinir._WindowAttentionCore`) whose matrix products all have long
   rows -- autograd's own backward of ``attn @ v`` and ``q @ k^T`` produces
@@ -82,14 +86,23 @@ a 256-byte-chunk copy after permuting the conv's output channels (as slow: both 
 by first-touch page faults of the 4 MB output), im2col + one GEMM for VGG's 8 x 8 stage-4
 convolutions (25-30 % slower), the qkv projection as one product per window straight into
 the heads' layout to skip the layout copies (its strided batches send ``torch.bmm`` to a
-per-matrix loop: the attention layer 1.5x slower).
+per-matrix loop: the attention layer 1.5x slower); Winograd F(2 x 2, 3 x 3) instead of
+F(4 x 4, 3 x 3) (the loss 164 against 149 ms) or F(2 x 2) on 8 x 8 maps only (152 ms);
+Winograd for VGG's 64- and 128-channel layers (up to 2x slower: the transforms outweigh
+the products saved) and on 4 x 4 maps (one tile per image: GEMMs of a few rows, bound by
+reading the 4x larger transformed kernel).
 
-Why eager mode stops near 1.25-1.3x: the convolutions (oneDNN, 200-230 GFLOP/s on two Zen 4
-cores, as fast as the CPU goes) are about half of either step; the linear layers and the
-attention products run through MKL, whose large GEMMs reach ~170 GFLOP/s here (oneDNN:
-~210) and whose batched 64 x 10 x 64 attention products 50-70; the rest is GELU,
-LayerNorm, softmax and memory copies, one pass each. ``torch.compile`` fuses those passes,
-which is what ``--compile`` measures.
+Where eager mode stops: the direct convolutions (oneDNN, 200-230 GFLOP/s on two Zen 4
+cores, as fast as the CPU goes) are still about a third of our step -- VGG's stages 1-2 and
+stage 5's 4 x 4 maps, where Winograd was slower, and SwinIR's own convolutions, whose
+weights train; SwinIR forward and backward (~1.15x faster than BasicSR's) is bound by its
+linear layers and attention products, which run through MKL -- large GEMMs ~170 GFLOP/s
+here (oneDNN: ~210), the batched 64 x 10 x 64 attention products 30-70 -- and by GELU,
+LayerNorm, softmax and memory copies, one pass each. Inside the step these ops take up to
+twice their time in isolation (the qkv projection's GEMM: ~155 us alone, ~300 us in the
+step; the 32 x 32 upsampling convolution 20 ms against 35 ms): cold caches, page faults of
+fresh buffers, waking the OpenMP worker for each op. ``torch.compile`` fuses the
+one-pass ops, which is what ``--compile`` measures.
 
 Process-wide settings move both sides alike (both run in this one process), so they are
 not part of the ratio; seen on a 2-core VM: ``OMP_WAIT_POLICY=ACTIVE`` made both steps
