@@ -162,3 +162,20 @@ def test_paired_vgg16_pass_by_winograd_equals_direct_convolutions_in_value_and_g
         assert (got - expected).abs().max() <= 1e-5 * expected.abs().max()
     assert grad0.abs().max() > 0
     assert (grad - grad0).abs().max() <= 1e-4 * grad0.abs().max()
+
+
+def test_kernels_cached_under_inference_mode_serve_a_later_training_pass():
+    # Scoring under inference_mode fills the cache with inference tensors; a loss with a
+    # gradient afterwards must still run (they are only read, never saved for backward).
+    net = build_backbone("vgg16", init_seed=0)
+    g = torch.Generator().manual_seed(3)
+    pred, ref = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
+    with torch.inference_mode():
+        scored = net(pred)
+    assert net.winograd._cache
+    pred.requires_grad_(True)
+    pred_feats, _ = net.paired_features(pred, ref)
+    sum(f.square().mean() for f in pred_feats).backward()
+    assert torch.isfinite(pred.grad).all() and pred.grad.abs().max() > 0
+    for got, expected in zip(pred_feats[1:], scored[1:]):
+        assert torch.allclose(got.detach(), expected, rtol=0, atol=1e-5 * expected.abs().max().item())
