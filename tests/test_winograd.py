@@ -179,3 +179,19 @@ def test_kernels_cached_under_inference_mode_serve_a_later_training_pass():
     assert torch.isfinite(pred.grad).all() and pred.grad.abs().max() > 0
     for got, expected in zip(pred_feats[1:], scored[1:]):
         assert torch.allclose(got.detach(), expected, rtol=0, atol=1e-5 * expected.abs().max().item())
+
+
+def test_compiled_graphs_keep_the_direct_convolution(monkeypatch):
+    # Under torch.compile the Winograd path stays out of the graph: its kernel cache keys
+    # on weight versions, which a traced graph would bake in.
+    net = build_backbone("vgg16", init_seed=0)
+    calls = _count_winograd(monkeypatch)
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        eager = net(x)
+        assert calls  # eager scoring takes the Winograd path
+        calls.clear()
+        compiled = torch.compile(net, backend="eager")(x)
+    assert calls == []
+    for got, expected in zip(compiled[1:], eager[1:]):
+        assert (got - expected).abs().max() <= 1e-5 * expected.abs().max()

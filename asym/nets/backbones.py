@@ -161,9 +161,10 @@ class _PairedVGG16(torch.autograd.Function):
     only differs): the backward applies, layer by layer in reverse, the ReLU masks, the
     convolutions' input gradients (``aten.convolution_backward``, as autograd does) and
     L2 pooling's ``d sqrt(blur(x^2)) / dx = x * blur^T(g / out)``. The VGG weights are
-    frozen (no weight gradients). On the CPU, stages 3-5 convolve by Winograd's algorithm
-    forward and backward (:mod:`asym.nets.winograd`, :attr:`VGG16Stages.winograd`). Returns the five predicted stage maps, then the five
-    reference ones (the latter non-differentiable). Memory: the saved predicted-half maps
+    frozen (no weight gradients). On the CPU, the 256- and 512-channel layers on maps of 8
+    or more a side convolve by Winograd's algorithm, forward and backward
+    (:mod:`asym.nets.winograd`, :attr:`VGG16Stages.winograd`). Returns the five predicted
+    stage maps, then the five reference ones (the latter non-differentiable). Memory: the saved predicted-half maps
     share storage with the reference half, so the reference's activations stay alive until
     the backward (two-pass autograd frees them after the loss), up to twice the VGG
     activation memory of a step; under autocast (the GPU runs) the two-pass path is used.
@@ -258,9 +259,10 @@ class VGG16Stages(_Normalised):
         self.stage4 = nn.Sequential(L2Pool(256), *features[17:23])
         self.stage5 = nn.Sequential(L2Pool(512), *features[24:30])
         self._set_norm(IMAGENET_MEAN, IMAGENET_STD)
-        # Frozen 3 x 3 layers with >= 256 outputs (stages 3-5) run by Winograd's algorithm on
-        # the CPU when no gradient flows through their weights or input: fewer FLOPs where
-        # oneDNN's direct convolutions are already at the CPU's peak (asym.nets.winograd).
+        # Frozen 3 x 3 layers with >= 256 outputs (stages 3-5) on maps of 8 or more a side run
+        # by Winograd's algorithm on the CPU when no gradient flows through their weights or
+        # input: fewer FLOPs where oneDNN's direct convolutions are already at the CPU's
+        # peak (asym.nets.winograd).
         self.winograd = WinogradConv()
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -270,8 +272,8 @@ class VGG16Stages(_Normalised):
         # (512 channels) on small maps -- 8 x 8 and 4 x 4 for a 64 px training patch -- run
         # their oneDNN convolutions faster in NCHW (the VGG pass ~10 % faster at 64 px; the
         # same at 128 px; 4 % slower at 256 px, so large inputs stay channels-last): see
-        # :meth:`stage_input_layout` (applied before stage 5 too: the Winograd convolutions of
-        # stage 4 return channels-last maps). Weights are reordered per call either way, so their stored
+        # :meth:`stage_input_layout` (before stage 5 too: stage 4's Winograd convolutions return
+        # channels-last maps). Weights are reordered per call either way, so their stored
         # layout (:meth:`use_fast_layouts`) does not matter for speed.
         h = self.normalise(x).contiguous(memory_format=torch.channels_last)
         for stage in self.stages():

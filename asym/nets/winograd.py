@@ -38,6 +38,8 @@ no gradient; GPUs keep cuDNN, which chooses its own algorithms (Winograd among t
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -60,11 +62,14 @@ _WINOGRAD = {
 _BIAS_ROW = 1
 
 
+@functools.cache
 def _matrices(m: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """The whole-tile input and output transforms of F(m x m, 3 x 3) as matrices on the
-    flattened tile: ``[a^2, a^2]`` (kron(BT, BT)) and ``[m^2, a^2]`` (kron(AT, AT)), a = m + 2."""
-    bt, at = (torch.tensor(_WINOGRAD[m][k], dtype=torch.float64) for k in ("BT", "AT"))
-    return torch.kron(bt, bt).to(device, dtype), torch.kron(at, at).to(device, dtype)
+    flattened tile: ``[a^2, a^2]`` (kron(BT, BT)) and ``[m^2, a^2]`` (kron(AT, AT)), a = m + 2.
+    Cached (building them took ~30 us a call); made outside inference mode whatever the caller's."""
+    with torch.inference_mode(False):
+        bt, at = (torch.tensor(_WINOGRAD[m][k], dtype=torch.float64) for k in ("BT", "AT"))
+        return torch.kron(bt, bt).to(device, dtype), torch.kron(at, at).to(device, dtype)
 
 
 def winograd_kernel(weight: torch.Tensor, m: int = 4) -> torch.Tensor:
@@ -143,11 +148,13 @@ class WinogradConv:
 
     @classmethod
     def applies(cls, conv: nn.Conv2d, x: torch.Tensor) -> bool:
-        """Whether ``conv`` on ``x`` takes the Winograd path: CPU float32 outside autocast, a
-        3 x 3 kernel with stride 1, padding 1, no dilation or groups, at least
-        :attr:`MIN_OUT_CHANNELS` outputs, and maps of at least :attr:`MIN_SIDE` a side."""
+        """Whether ``conv`` on ``x`` takes the Winograd path: CPU float32 outside autocast and
+        outside ``torch.compile`` (its kernel cache keys on weight versions, which a compiled
+        graph would bake in; the compiler picks its own convolutions), a 3 x 3 kernel with
+        stride 1, padding 1, no dilation or groups, at least :attr:`MIN_OUT_CHANNELS`
+        outputs, and maps of at least :attr:`MIN_SIDE` a side."""
         return (x.device.type == "cpu" and x.dtype == torch.float32 and conv.weight.dtype == torch.float32
-                and not torch.is_autocast_enabled("cpu")
+                and not torch.is_autocast_enabled("cpu") and not torch.compiler.is_compiling()
                 and conv.kernel_size == (3, 3) and conv.stride == (1, 1) and conv.padding == (1, 1)
                 and conv.dilation == (1, 1) and conv.groups == 1 and conv.padding_mode == "zeros"
                 and conv.out_channels >= cls.MIN_OUT_CHANNELS and min(x.shape[-2:]) >= cls.MIN_SIDE)
