@@ -4,7 +4,7 @@
     asym runs --config workflow/config/demo.yaml       # list training runs and their panels
     asym spec --config workflow/config/demo.yaml --run l1__nogan__s0   # a run's train spec (JSON)
     asym weights check --config workflow/config/paper.yaml   # weight files needed, present? (offline)
-    asym plan --config workflow/config/paper.yaml      # jobs and GPU-hours per stage (asym/plan.py)
+    asym plan --config workflow/config/paper.yaml      # jobs and GPU-hours per stage (asym/tools/plan.py)
 
 Every stage itself runs as ``python -m asym.<module>`` from the Snakemake rules.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from asym import plan  # light to import: torch only when a plan is computed
+from asym.tools import plan  # light to import: torch only when a plan is computed
 from asym.config import (
     ConfigError,
     apply_weight_caches,
@@ -38,7 +38,7 @@ def main(argv=None) -> None:
     p = sub.add_parser("weights", help="list the weight files a config needs, offline (exit 1 if any is missing)")
     p.add_argument("action", choices=["check"])
     p.add_argument("--config", default="workflow/config/demo.yaml")
-    plan.add_arguments(sub.add_parser("plan", help="jobs, FLOPs and GPU-hours per stage (cost model: asym/plan.py)"))
+    plan.add_arguments(sub.add_parser("plan", help="jobs, FLOPs and GPU-hours per stage (cost model: asym/tools/plan.py)"))
     args = parser.parse_args(argv)
     if args.command == "plan":
         plan.run(args)

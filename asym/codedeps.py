@@ -1,7 +1,7 @@
 """Which package files a module runs: itself plus every ``asym`` module it imports, transitively.
 
     from asym.codedeps import module_files
-    module_files("asym.train_sr")   # [".../asym/train_sr.py", ".../asym/checkpoint.py", ...]
+    module_files("asym.optimize.train_sr")   # [".../asym/optimize/train_sr.py", ".../asym/checkpoint.py", ...]
 
 The workflow lists these files as a rule's inputs, so editing a module reruns exactly
 the rules that execute it (a figure module: that figure and the report; never
@@ -41,7 +41,7 @@ def _direct_imports(module: str, root: Path = ROOT) -> tuple[str, ...]:
         elif (isinstance(node, ast.ImportFrom) and node.module and node.level == 0
               and node.module.split(".")[0] == PACKAGE):
             found.add(node.module)
-            # "from asym.figures import style" imports the submodule asym.figures.style
+            # "from asym.report.figures import style" imports the submodule asym.report.figures.style
             found.update(f"{node.module}.{a.name}" for a in node.names
                          if _file(f"{node.module}.{a.name}", root))
     return tuple(sorted(m for m in found if _file(m, root)))

@@ -234,7 +234,7 @@ def transfer_weights(cfg: dict, backbone: str, init: str) -> str | None:
 
 
 def transfer_spec(cfg: dict, job: str) -> dict:
-    """Everything one transfer job needs, as a JSON-serializable dict (see asym.train_iqa).
+    """Everything one transfer job needs, as a JSON-serializable dict (see asym.transfer.train_iqa).
 
     A discriminator source carries its design as built: ``design`` (the constructor
     name, e.g. "projected") and ``args`` (the rest of optimize.discriminators.<name>).
@@ -384,7 +384,7 @@ def pretrain_file(cfg: dict, seed: int) -> str:
 
 
 def pretrain_spec(cfg: dict, seed: int) -> dict:
-    """The spec of ``python -m asym.train_sr`` that makes :func:`pretrain_file` for ``seed``.
+    """The spec of ``python -m asym.optimize.train_sr`` that makes :func:`pretrain_file` for ``seed``.
 
     ``{official: path}`` imports a published checkpoint (no training); ``{steps, loss, lr}``
     is an ordinary training run without discriminator (the ESRGAN recipe: pixel-loss
@@ -436,7 +436,7 @@ def metric_spec(cfg: dict, name: str) -> dict:
 
 
 def fitted_file(cfg: dict, name: str) -> str:
-    """Where the workflow writes a metric's fitted alpha/beta (``python -m asym.fit_metric``)."""
+    """Where the workflow writes a metric's fitted alpha/beta (``python -m asym.assess.fit_metric``)."""
     return f"{cfg['results']}/assess/fitted/{name}.pt"
 
 
@@ -457,7 +457,7 @@ def _named_spec(cfg: dict, name: str) -> dict:
 
 
 def fit_spec(cfg: dict, name: str) -> dict:
-    """The metric to fit (without ``fit``/``fitted``) and how, for ``python -m asym.fit_metric``."""
+    """The metric to fit (without ``fit``/``fitted``) and how, for ``python -m asym.assess.fit_metric``."""
     spec = _named_spec(cfg, name)
     how = spec.pop("fit")
     return {"metric": spec, **how}

@@ -13,7 +13,7 @@ under ``$TORCH_HOME/hub/clip``), weight loading is skipped and opening a socket 
 A CLIP checkpoint is never read either: a randomly initialised CLIP of its architecture
 (:data:`CLIP_ARCHS`) stands in, so the constructor goes on to the files after it.
 A constructor that stops early (e.g. reading a missing file directly) is reported with
-the files recorded up to that point. :mod:`asym.fidelity` uses this before building any
+the files recorded up to that point. :mod:`asym.assess.fidelity` uses this before building any
 pyiqa metric; :mod:`asym.weights` uses it to list a whole config's files. This module
 never imports the config, so the training and scoring jobs that use it do not depend on
 it (see :mod:`asym.codedeps`).

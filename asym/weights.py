@@ -13,7 +13,7 @@ cannot be inspected), 0 otherwise. The metrics checked are those the config uses
   (source: :data:`asym.nets.backbones.OFFICIAL_WEIGHTS`);
 - ``dists_style`` with ``fit:``: the alpha/beta file the workflow's ``fit_metric`` rule
   writes (listed as "made by the workflow" until then, never counted missing); a job
-  spec with ``fitted: <path>`` needs that file (source: the ``asym.fit_metric`` command);
+  spec with ``fitted: <path>`` needs that file (source: the ``asym.assess.fit_metric`` command);
 - ``pyiqa`` metrics: whatever pyiqa would download when building the metric. pyiqa
   decides that in each network's constructor (its own files under
   ``$TORCH_HOME/hub/pyiqa``, torchvision backbones under
@@ -65,7 +65,7 @@ def metric_requirements(name: str, spec: dict, cfg: dict | None = None) -> tuple
                                     OFFICIAL_WEIGHTS.get(spec.get("backbone"), "the backbone's official release")))
         if spec.get("fitted"):
             base = {"name": name, **{k: v for k, v in spec.items() if k not in ("fitted", "fitted_on")}}
-            command = (f"python -m asym.fit_metric --metric-spec '{json.dumps(base, sort_keys=True)}' "
+            command = (f"python -m asym.assess.fit_metric --metric-spec '{json.dumps(base, sort_keys=True)}' "
                        f"--dataset-kind <kind> --root <iqa set root> --out {spec['fitted']}")
             reqs.append(Requirement(name, "fitted alpha/beta", spec["fitted"], Path(spec["fitted"]).is_file(), command))
         elif spec.get("fit") and cfg is not None:

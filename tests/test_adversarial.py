@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asym.adversarial import (
+from asym.optimize.adversarial import (
     OBJECTIVES,
     accuracy,
     discriminator_loss,

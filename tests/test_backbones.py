@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asym.fidelity import DistsStyle, build_metric
+from asym.assess.fidelity import DistsStyle, build_metric
 from asym.nets.backbones import (
     BACKBONES,
     CLIP_MEAN,
@@ -144,7 +144,7 @@ def test_dists_style_over_a_transformer_gives_finite_gradients():
 
 @pytest.fixture(scope="module")
 def dists_pair():
-    from asym.bench import matching_dists_style, pyiqa_dists_network
+    from asym.tools.bench import matching_dists_style, pyiqa_dists_network
 
     theirs = pyiqa_dists_network(seed=0, weights_seed=3)
     with torch.no_grad():  # make pyiqa's VGG differ from our seed-0 network, so copying is tested

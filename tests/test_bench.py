@@ -8,8 +8,8 @@ import argparse
 import pytest
 import torch
 
-from asym import bench
-from asym.bench import main
+from asym.tools import bench
+from asym.tools.bench import main
 
 # A real step at the smallest size that still has shifted windows (16 px LR = two windows).
 TINY = ["--batch-size", "1", "--patch", "64", "--embed-dim", "12", "--depths", "2", "--num-heads", "2",

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from asym import claims
-from asym.claims import (
+from asym.analysis import claims
+from asym.analysis.claims import (
     CLAIM_COLUMNS,
     claim_c1,
     claim_c2,
@@ -493,7 +493,7 @@ def test_cli_bad_transfer_fails_cleanly(tmp_path, assess, capsys):
 
 
 def test_main_setting_rows_keeps_plain_runs_and_one_gan_setting():
-    from asym.claims import main_setting_rows
+    from asym.analysis.claims import main_setting_rows
 
     ev = pd.DataFrame({
         "adversarial": [False, True, True, True],

@@ -12,22 +12,22 @@ def _names(module):
 
 
 def test_training_depends_on_its_networks_and_loss_but_not_on_analysis():
-    deps = _names("train_sr")
-    assert {"train_sr.py", "nets/swinir.py", "nets/discriminators.py", "fidelity.py", "checkpoint.py"} <= deps
-    assert not deps & {"stats.py", "claims.py", "report.py", "config.py"}
-    assert not any(d.startswith("figures/") for d in deps)
+    deps = _names("optimize.train_sr")
+    assert {"optimize/train_sr.py", "nets/swinir.py", "nets/discriminators.py", "assess/fidelity.py", "checkpoint.py"} <= deps
+    assert not deps & {"analysis/stats.py", "analysis/claims.py", "report/html.py", "config.py"}
+    assert not any(d.startswith("report/") for d in deps)
 
 
 def test_a_figure_depends_on_itself_and_the_style_only():
-    deps = _names("figures.training")
-    assert {"figures/training.py", "figures/style.py"} <= deps
-    assert not deps & {"train_sr.py", "fidelity.py", "assess.py"}
-    assert "figures/assessment.py" not in deps
+    deps = _names("report.figures.training")
+    assert {"report/figures/training.py", "report/figures/style.py"} <= deps
+    assert not deps & {"optimize/train_sr.py", "assess/fidelity.py", "assess/score.py"}
+    assert "report/figures/assessment.py" not in deps
 
 
 def test_scoring_does_not_depend_on_statistics():
-    assert "stats.py" not in _names("assess")
-    assert "stats.py" in _names("correlate")
+    assert "analysis/stats.py" not in _names("assess.score")
+    assert "analysis/stats.py" in _names("assess.correlate")
 
 
 def test_unknown_module_is_an_error():

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from asym.claims import design_groups, discriminator_cells, main_setting_rows
-from asym.designs import design_label, design_traits, label_designs
+from asym.analysis.claims import design_groups, discriminator_cells, main_setting_rows
+from asym.optimize.designs import design_label, design_traits, label_designs
 from tests.conftest import REPO
 
 
@@ -18,7 +18,7 @@ def test_traits_come_from_the_architecture_not_the_name():
     assert design_traits({"name": "vit"}) == ("image", "transformer")
     assert design_traits({"name": "projected", "backbone": "resnet50", "head": "patch"}) == ("patch", "conv")
     assert design_traits({"name": "projected", "backbone": "dinov2_vits14", "head": "image"}) == ("image", "transformer")
-    with pytest.raises(ValueError, match="asym/designs.py"):
+    with pytest.raises(ValueError, match="asym/optimize/designs.py"):
         design_traits({"name": "stylegan"})
 
 

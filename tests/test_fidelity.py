@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asym.fidelity import DistsStyle, build_metric, score_pairs
+from asym.assess.fidelity import DistsStyle, build_metric, score_pairs
 from asym.nets.backbones import L2Pool, WeightsMissingError, build_backbone
 
 DISTS_R = {"name": "dists_vgg16-R", "kind": "dists_style", "backbone": "vgg16", "init": "random",
@@ -154,7 +154,7 @@ def _plain_moments(x, y):
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
 @pytest.mark.parametrize("y_grad", [False, True])
 def test_centred_moments_match_the_plain_graph_in_value_and_gradient(layout, y_grad, device):
-    from asym.fidelity import _CentredMoments
+    from asym.assess.fidelity import _CentredMoments
 
     g = torch.Generator().manual_seed(3)
     x0 = torch.randn(2, 5, 6, 7, generator=g, dtype=torch.float64) + 2

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from asym.figures import (
+from asym.report.figures import (
     assessment,
     asymmetry,
     discriminators,
@@ -160,8 +160,8 @@ def test_save_rejects_non_png(tmp_path):
 
 def test_analysis_and_figures_do_not_import_torch():
     # a fresh interpreter: this test process may have torch loaded by other tests
-    modules = ["asym.stats", "asym.claims", "asym.summaries", "asym.latex", "asym.report"] + [
-        f"asym.figures.{p.stem}" for p in (Path(__file__).parents[1] / "asym" / "figures").glob("*.py")
+    modules = ["asym.analysis.stats", "asym.analysis.claims", "asym.analysis.summaries", "asym.report.latex", "asym.report.html"] + [
+        f"asym.report.figures.{p.stem}" for p in (Path(__file__).parents[1] / "asym" / "report" / "figures").glob("*.py")
         if p.stem != "__init__"]
     code = (f"import sys; import {', '.join(modules)}; "
             "assert 'torch' not in sys.modules, 'torch imported'")
@@ -302,7 +302,7 @@ def test_gan_sweep_cli(tmp_path, weights):
 
 
 def test_gan_sweep_summary_has_baseline_and_every_weight():
-    from asym.summaries import gan_sweep_summary
+    from asym.analysis.summaries import gan_sweep_summary
 
     s = gan_sweep_summary(sweep_evaluation(), n_boot=50)
     assert set(s["discriminator"]) == {"none", "patchgan", "vit-patch"}
@@ -320,7 +320,7 @@ def test_discriminators_cli_and_summary(tmp_path):
     out = tmp_path / "discriminators.png"
     assert discriminators.main(["--evaluation", str(ev), "--out", str(out), "--n-boot", "50"]) == 0
     assert_written(out)
-    from asym.summaries import discriminator_summary
+    from asym.analysis.summaries import discriminator_summary
 
     overall, per_loss = discriminator_summary(sweep_evaluation(), n_boot=50)
     o = overall.set_index("discriminator")
@@ -356,7 +356,7 @@ def test_transfer_orders():
     assert transfer.backbone_order(["vit_b16", "vgg16", "resnet50"]) == ["resnet50", "vgg16", "vit_b16"]
     assert transfer.init_order(["imagenet", "random", "discriminator:x"]) == ["random", "discriminator:x",
                                                                               "imagenet"]
-    from asym.summaries import transfer_summary
+    from asym.analysis.summaries import transfer_summary
 
     df = pd.DataFrame({"backbone": ["vgg16"] * 2, "init": ["random"] * 2, "dataset": ["d"] * 2,
                        "seed": [0, 1], "srcc": [0.4, 0.6], "srcc_ci_low": [0.3, 0.5],

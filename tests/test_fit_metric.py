@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
-from asym.fidelity import DistsStyle, build_metric
-from asym.fit_metric import fit, fit_metric, main, quality_srcc, ranked_pairs
+from asym.assess.fidelity import DistsStyle, build_metric
+from asym.assess.fit_metric import fit, fit_metric, main, quality_srcc, ranked_pairs
 from asym.io import write_png
 from asym.nets.backbones import WeightsMissingError
 
@@ -111,7 +111,7 @@ def test_missing_fitted_file_names_it_and_the_command(tmp_path):
     missing = tmp_path / "nope.pt"
     with pytest.raises(WeightsMissingError) as err:
         build_metric({**SPEC, "fitted": str(missing)})
-    assert str(missing) in str(err.value) and "python -m asym.fit_metric" in str(err.value)
+    assert str(missing) in str(err.value) and "python -m asym.assess.fit_metric" in str(err.value)
 
 
 def test_fitted_file_for_another_backbone_is_rejected(tmp_path):

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asym import latex, report, summaries
-from asym.claims import (
+from asym.report import latex
+from asym.report import html as report
+from asym.analysis import summaries
+from asym.analysis.claims import (
     CLAIM_COLUMNS,
     MIXEDLM_COLUMNS,
     PAIRWISE_COLUMNS,
@@ -132,7 +134,7 @@ def test_latex_and_html_show_the_same_numbers(tables):
     assert "[-0.200, 0.800]" in claims_html and "[$-$0.200, 0.800]" in claims_tex
     assert "&lt; 0.001" in claims_html and "$<$ 0.001" in claims_tex
     # the optimization means are exactly the rank table's optimization quality (C1/C2's numbers)
-    from asym.claims import (
+    from asym.analysis.claims import (
         cell_quality,
         rank_table,  # noqa: F401  (same cell definition)
     )

@@ -13,7 +13,7 @@ from argparse import Namespace
 import pytest
 import torch
 
-from asym import plan as P
+from asym.tools import plan as P
 from asym.config import runs, train_spec, transfer_jobs
 from tests.conftest import REPO, TINY_CONFIG
 

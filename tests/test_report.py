@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import asym
-from asym import report
-from asym.claims import CLAIM_COLUMNS
+from asym.report import html as report
+from asym.analysis.claims import CLAIM_COLUMNS
 
 # 1x1 transparent PNG: enough to check embedding without drawing a figure
 TINY_PNG = base64.b64decode(
@@ -100,7 +100,7 @@ def test_missing_figure_fails_cleanly(inputs, tmp_path, capsys):
 
 
 def test_optional_sections(inputs, tmp_path):
-    from asym.claims import MIXEDLM_COLUMNS, PAIRWISE_COLUMNS
+    from asym.analysis.claims import MIXEDLM_COLUMNS, PAIRWISE_COLUMNS
 
     mixed = pd.DataFrame([{"term": "assessment_srcc:adversarial", "coef": -1.25, "se": 0.5,
                            "ci_low": -2.23, "ci_high": -0.27, "p_value": 0.0001, "n_obs": 24,

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asym import stability
-from asym.stability import (
+from asym.optimize import stability
+from asym.optimize.stability import (
     OUTPUT_COLUMNS,
     main,
     oscillation,
@@ -154,7 +154,7 @@ def test_module_does_not_import_torch():
 
 def test_report_shows_the_stability_table():
     from asym.io import InputError
-    from asym.report import stability_section
+    from asym.report.html import stability_section
 
     logs = {"l1__patchgan-w0.05__s0": make_log(), "l1__nogan__s0": make_log(adversarial=False)}
     runs = {"l1__patchgan-w0.05__s0": meta(), "l1__nogan__s0": meta("none", 0.0, "none")}

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asym.assess import SCORE_COLUMNS, score_set
+from asym.assess.score import SCORE_COLUMNS, score_set
 from asym.config import evaluator_panel, metric_spec, run_by_name, train_spec
-from asym.evaluate import EVALUATION_COLUMNS, evaluate
+from asym.optimize.evaluate import EVALUATION_COLUMNS, evaluate
 from asym.io import InputError, atomic_path, read_rgb, write_csv
 from asym.tables import concat
-from asym.train_sr import train
+from asym.optimize.train_sr import train
 
 
 def test_score_set_rows_direction_and_relative_paths(tiny_cfg, tiny_workdir):
@@ -83,7 +83,7 @@ def test_written_files_are_world_readable(tmp_path):
 def test_a_metric_fitted_on_the_set_is_assessed_on_its_held_out_references_only(tiny_cfg, tiny_workdir, tmp_path):
     from pathlib import Path
 
-    from asym.fit_metric import fit_metric, save_artefact
+    from asym.assess.fit_metric import fit_metric, save_artefact
 
     root = tiny_workdir / tiny_cfg["data"]["iqa_sets"]["synthetic"]["root"]
     spec = metric_spec(tiny_cfg, "dists_vgg16-R")

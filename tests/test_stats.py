@@ -1,4 +1,4 @@
-"""Unit tests of asym.stats on data with known answers."""
+"""Unit tests of asym.analysis.stats on data with known answers."""
 
 import warnings
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asym.stats import (
+from asym.analysis.stats import (
     CORRELATION_COLUMNS,
     bootstrap_correlation,
     correlation_table,
@@ -149,7 +149,7 @@ def test_normalize_evaluations_flips_lower_better():
 # Paired differences
 # --------------------------------------------------------------------------- #
 def test_sign_flip_exact_small_sample():
-    from asym.stats import sign_flip_p
+    from asym.analysis.stats import sign_flip_p
 
     # all 3 positive: only the identity (and nothing else) reaches the observed mean
     assert sign_flip_p([1.0, 2.0, 3.0], n_perm=100) == pytest.approx(1 / 8)
@@ -161,7 +161,7 @@ def test_sign_flip_exact_small_sample():
 
 
 def test_paired_mean_test_planted_effect_vs_none():
-    from asym.stats import paired_mean_test
+    from asym.analysis.stats import paired_mean_test
 
     rng = np.random.default_rng(0)
     effect = paired_mean_test(0.5 + rng.normal(scale=0.2, size=40), n_boot=500, n_perm=500, seed=1)

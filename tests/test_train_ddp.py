@@ -4,7 +4,7 @@
 
 The torchrun test runs on the CPU (gloo): a GAN run is started by one process and
 stopped after 3 steps (a checkpoint), then continued by ``torchrun --nproc_per_node 2 -m
-asym.train_sr`` (both ranks resume from the checkpoint, each takes half of every batch, rank
+asym.optimize.train_sr`` (both ranks resume from the checkpoint, each takes half of every batch, rank
 0 alone writes), and must end with the weights and log of an uninterrupted single-process
 run, to float tolerance (the gradients are averaged in another order).
 """
@@ -30,7 +30,7 @@ from asym.config import (
 )
 from asym.nets.discriminators import build_discriminator
 from asym.nets.generators import build_generator
-from asym.train_sr import _batch, train
+from asym.optimize.train_sr import _batch, train
 from tests.conftest import REPO
 
 
@@ -91,7 +91,7 @@ def test_two_processes_on_batch_halves_equal_one_process(tiny_cfg, tiny_workdir,
     assert train(spec, data, out, progress=False, stop_after=3) is None
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "asym.train_sr", "--spec", json.dumps(spec), "--train-dir", str(data), "--out", str(out),
+           "-m", "asym.optimize.train_sr", "--spec", json.dumps(spec), "--train-dir", str(data), "--out", str(out),
            "--no-progress"]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=240, env=env, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

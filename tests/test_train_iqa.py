@@ -27,7 +27,7 @@ from asym.config import (
     validate,
 )
 from asym.nets.discriminators import ProjectedDiscriminator
-from asym.train_iqa import (
+from asym.transfer.train_iqa import (
     TRANSFER_COLUMNS,
     IQAModel,
     ProjectedTrunk,
@@ -35,7 +35,7 @@ from asym.train_iqa import (
     load_image,
     run,
 )
-from asym.train_sr import load_discriminator, train
+from asym.optimize.train_sr import load_discriminator, train
 
 REPO = Path(__file__).resolve().parent.parent
 # A projected design small enough for tests: timm's ResNet-18 (a features_only CNN) as

@@ -17,7 +17,8 @@ import pytest
 import torch
 from torch._dynamo.utils import counters
 
-from asym import checkpoint, train_sr
+from asym import checkpoint
+from asym.optimize import train_sr
 from asym.config import (
     ConfigError,
     generator_tag,
@@ -30,7 +31,7 @@ from asym.config import (
     validate,
 )
 from asym.nets.generators import build_generator
-from asym.train_sr import (
+from asym.optimize.train_sr import (
     CHECKPOINT_FORMAT,
     LOG_COLUMNS,
     PREEMPT_EXIT_CODE,
@@ -93,7 +94,7 @@ def test_resumed_run_equals_uninterrupted_run(tiny_cfg, tiny_workdir, tmp_path):
 
 
 def _command(spec, data, out):
-    return [sys.executable, "-m", "asym.train_sr", "--spec", json.dumps(spec), "--train-dir", str(data),
+    return [sys.executable, "-m", "asym.optimize.train_sr", "--spec", json.dumps(spec), "--train-dir", str(data),
             "--out", str(out), "--no-progress"]
 
 
@@ -249,7 +250,7 @@ def test_official_checkpoint_becomes_the_pretrained_generator(tiny_cfg, tmp_path
     cfg = _with_pretrain(tiny_cfg, tmp_path, pretrain={"official": str(tmp_path / "SwinIR_x4.pth")})
     spec = pretrain_spec(cfg, 1)
     assert spec["official"] == str(tmp_path / "SwinIR_x4.pth") and spec["run"]["seed"] == 1
-    done = subprocess.run([sys.executable, "-m", "asym.train_sr", "--spec", json.dumps(spec), "--out",
+    done = subprocess.run([sys.executable, "-m", "asym.optimize.train_sr", "--spec", json.dumps(spec), "--out",
                            str(tmp_path / "pre")], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     net, saved = load_generator(tmp_path / "pre" / "final.pt")
@@ -316,7 +317,7 @@ def test_bf16_channels_last_run_is_finite_and_reaches_the_models(tiny_cfg, tiny_
 
 def test_spectral_norm_discriminators_stay_eager_under_compile():
     """Inductor cannot run a spectral-normalised discriminator's two forwards before one backward
-    (its in-place power iteration; see asym.train_sr.maybe_compile), so those are not compiled."""
+    (its in-place power iteration; see asym.optimize.train_sr.maybe_compile), so those are not compiled."""
     from asym.nets.discriminators import build_discriminator
 
     spec = {"compile": True}

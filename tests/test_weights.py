@@ -42,7 +42,7 @@ def test_lists_missing_files_with_sources_then_passes_once_present(tiny_cfg, tmp
     assert check(cfg, out) == 1
     text = out.getvalue()
     assert f"{weights}\tMISSING\thttps://download.pytorch.org/models/vgg16-397923af.pth" in text
-    assert f"{fitted}\tMISSING\tpython -m asym.fit_metric" in text
+    assert f"{fitted}\tMISSING\tpython -m asym.assess.fit_metric" in text
     lpips_file = hub / "pyiqa" / "LPIPS_v0.1_alex-df73285e.pth"
     alex_file = hub / "checkpoints" / "alexnet-owt-7be5be79.pth"
     assert f"{lpips_file}\tMISSING\thttps://huggingface.co/chaofengc/IQA-PyTorch-Weights" in text
@@ -102,7 +102,7 @@ def test_pyiqa_metric_with_missing_weights_fails_at_once_naming_each_file(hub, m
     """Building a loss/evaluator whose weights are absent never reaches pyiqa's downloader."""
     from pyiqa.utils import download_util
 
-    from asym.fidelity import build_metric
+    from asym.assess.fidelity import build_metric
     from asym.nets.backbones import WeightsMissingError
 
     def no_download(*args, **kwargs):  # the test fails loudly if pyiqa's real downloader is reached
@@ -121,7 +121,7 @@ def test_pyiqa_metric_with_missing_weights_fails_at_once_naming_each_file(hub, m
 def test_pyiqa_metric_without_weight_files_builds_and_scores(hub):
     import torch
 
-    from asym.fidelity import build_metric
+    from asym.assess.fidelity import build_metric
 
     metric = build_metric({"name": "gmsd", "kind": "pyiqa", "group": "gradient"})
     ref = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))

@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) / F(4x4, 3x3) convolutions (asym.nets.winograd) and their use in VGG-16."""
+"""Winograd F(2x2, 3x3) / F(4x4, 3x3) convolutions (asym.accel.winograd) and their use in VGG-16."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asym.nets import winograd
+from asym.accel import winograd
 from asym.nets.backbones import build_backbone
-from asym.nets.winograd import WinogradConv, winograd_conv3x3, winograd_kernel
+from asym.accel.winograd import WinogradConv, winograd_conv3x3, winograd_kernel
 
 
 def _direct64(x, weight, bias=None):

@@ -683,7 +683,7 @@ def _tqd_scores(table: pd.DataFrame, labels: Path) -> tuple[np.ndarray, np.ndarr
 
 def _tqd_path(root: Path, relative: str, labels: Path) -> str:
     # normpath, not resolve(): a symlinked image folder must stay under <root>, where
-    # asym.assess expresses result paths relative to the root.
+    # asym.assess.score expresses result paths relative to the root.
     path = Path(os.path.normpath(root / str(relative).strip()))
     if not path.is_file():
         raise InputError(f"image listed in {labels} not found: {path}\n{TQD_LAYOUT}")

@@ -11,7 +11,7 @@ import torch
 
 def autocast_enabled(device: torch.device) -> bool:
     """Whether autocast is on for ``device``'s type; False for types autocast does not know
-    (the ``meta`` device of the FLOP counts in :mod:`asym.plan`). The hand-written backward
+    (the ``meta`` device of the FLOP counts in :mod:`asym.tools.plan`). The hand-written backward
     passes of :mod:`asym.nets.swinir` and :mod:`asym.nets.backbones` check it to fall back
     to autograd's graph under autocast."""
     try:

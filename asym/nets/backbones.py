@@ -55,7 +55,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asym.nets.amp import autocast_enabled
-from asym.nets.winograd import WinogradConv
+from asym.accel.winograd import WinogradConv
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -163,7 +163,7 @@ class _PairedVGG16(torch.autograd.Function):
     L2 pooling's ``d sqrt(blur(x^2)) / dx = x * blur^T(g / out)``. The VGG weights are
     frozen (no weight gradients). On the CPU, the 256- and 512-channel layers on maps of 8
     or more a side convolve by Winograd's algorithm, forward and backward
-    (:mod:`asym.nets.winograd`, :attr:`VGG16Stages.winograd`). Returns the five predicted
+    (:mod:`asym.accel.winograd`, :attr:`VGG16Stages.winograd`). Returns the five predicted
     stage maps, then the five reference ones (the latter non-differentiable). Memory: the saved predicted-half maps
     share storage with the reference half, so the reference's activations stay alive until
     the backward (two-pass autograd frees them after the loss), up to twice the VGG
@@ -262,7 +262,7 @@ class VGG16Stages(_Normalised):
         # Frozen 3 x 3 layers with >= 256 outputs (stages 3-5) on maps of 8 or more a side run
         # by Winograd's algorithm on the CPU when no gradient flows through their weights or
         # input: fewer FLOPs where oneDNN's direct convolutions are already at the CPU's
-        # peak (asym.nets.winograd).
+        # peak (asym.accel.winograd).
         self.winograd = WinogradConv()
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

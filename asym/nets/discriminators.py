@@ -2,7 +2,7 @@
 
 Every discriminator takes images in [0, 1], (B, C, H, W), and returns raw logits:
 image-level designs (B, 1), patch/pixel-level designs (B, 1, h, w). Apply a GAN
-objective from :mod:`asym.adversarial` outside. Designs (``DISCRIMINATORS``):
+objective from :mod:`asym.optimize.adversarial` outside. Designs (``DISCRIMINATORS``):
 
 - ``patchgan``: pix2pix's N-layer PatchGAN (Isola et al., CVPR 2017), :class:`PatchGAN`.
 - ``vgg``: ESRGAN's image-level VGG-style discriminator (Wang et al., ECCV-W 2018),

@@ -243,7 +243,7 @@ class _WindowAttentionCore(torch.autograd.Function):
     product with an ``hd``-wide result is computed transposed, and the q, k and v gradients
     are written straight into one buffer laid out like the ``qkv`` projection's output
     (no stack/permute copies). About 1.5x faster per attention layer, forward and backward
-    (``python -m asym.bench train-step``).
+    (``python -m asym.tools.bench train-step``).
 
     Inputs: ``qkv`` (B*nW, N, 3*C) output of the qkv projection; ``bias_mask`` (nW', nH, N, N)
     relative position bias (+ shift mask), repeated over the images (windows are

@@ -23,7 +23,7 @@ rule claims:
         evaluation=f"{RES}/optimize/evaluation.csv",
         logs=TRAIN_LOGS,
         transfer=TRANSFER_TABLE,
-        code=code("claims"),
+        code=code("analysis.claims"),
     output:
         claims=f"{RES}/analysis/claims.csv",
         ranks=f"{RES}/analysis/ranks.csv",
@@ -40,7 +40,7 @@ rule claims:
     log:
         f"{RES}/logs/analyze/claims.log",
     shell:
-        "{PY} -m asym.claims --assess-scores {input.scores} --evaluation {input.evaluation} "
+        "{PY} -m asym.analysis.claims --assess-scores {input.scores} --evaluation {input.evaluation} "
         "--train-logs {input.logs} {params.transfer} {params.gan_setting} --scale {params.scale} --n-boot {params.n_boot} "
         "--n-perm {params.n_perm} --seed {params.seed} --threshold {params.threshold} --out {output.claims} "
         "--ranks-out {output.ranks} --mixedlm-out {output.mixedlm} --pairwise-out {output.pairwise} > {log} 2>&1"

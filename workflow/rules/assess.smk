@@ -12,7 +12,7 @@ rule fit_metric:
     input:
         labels=lambda w: iqa_labels(fit_spec(CFG, w.metric)["dataset"]),
         weights=lambda w: weight_files([w.metric]),
-        code=code("fit_metric"),
+        code=code("assess.fit_metric"),
     output:
         f"{RES}/assess/fitted/{{metric}}.pt",
     params:
@@ -25,7 +25,7 @@ rule fit_metric:
         f"{RES}/logs/assess/fit/{{metric}}.log",
     threads: 1
     shell:
-        "{PY} -m asym.fit_metric --metric-spec {params.metric:q} --dataset-kind {params.kind} --root {params.root} "
+        "{PY} -m asym.assess.fit_metric --metric-spec {params.metric:q} --dataset-kind {params.kind} --root {params.root} "
         "{params.how} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -35,7 +35,7 @@ rule assess_score:
         labels=lambda w: iqa_labels(w.dataset),
         fitted=lambda w: fitted_files(CFG, [w.metric]),
         weights=lambda w: weight_files([w.metric]),
-        code=code("assess"),
+        code=code("assess.score"),
     output:
         f"{RES}/assess/scores/{{dataset}}/{{metric}}.csv",
     params:
@@ -50,7 +50,7 @@ rule assess_score:
         f"{RES}/benchmarks/assess/{{dataset}}/{{metric}}.tsv"
     threads: 1
     shell:
-        "{PY} -m asym.assess --metric-spec {params.metric:q} --dataset {wildcards.dataset} "
+        "{PY} -m asym.assess.score --metric-spec {params.metric:q} --dataset {wildcards.dataset} "
         "--kind {params.kind} --root {params.root} --batch-size {params.batch_size} "
         "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
@@ -59,7 +59,7 @@ rule assess_score:
 rule assess_correlate:
     input:
         scores=ASSESS_SCORES,
-        code=code("correlate"),
+        code=code("assess.correlate"),
     output:
         f"{RES}/assess/correlations.csv",
     params:
@@ -73,5 +73,5 @@ rule assess_correlate:
     log:
         f"{RES}/logs/assess/correlate.log",
     shell:
-        "{PY} -m asym.correlate --scores {input.scores} --metric-info {params.info:q} "
+        "{PY} -m asym.assess.correlate --scores {input.scores} --metric-info {params.info:q} "
         "--n-boot {params.n_boot} --seed {params.seed} --out {output} > {log} 2>&1"

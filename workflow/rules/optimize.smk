@@ -12,7 +12,7 @@ wildcard_constraints:
 PRETRAIN = CFG["optimize"].get("pretrain")
 GPUS_PER_RUN = CFG["optimize"].get("gpus_per_run", 1)
 # optimize.gpus_per_run > 1: torchrun starts one data-parallel process per GPU of the node
-# (asym/train_sr.py); --standalone picks a free rendezvous port, so jobs can share a node.
+# (asym/optimize/train_sr.py); --standalone picks a free rendezvous port, so jobs can share a node.
 # (Globals in the commands, not params: the number of GPUs does not change results, so
 # changing it reruns nothing.)
 TRAIN_LAUNCH = (f"{PY} -m torch.distributed.run --standalone --nproc_per_node {GPUS_PER_RUN}"
@@ -45,7 +45,7 @@ rule pretrain_sr:
         fitted=fitted_files(CFG, [PRETRAIN["loss"]]) if PRETRAIN and "loss" in PRETRAIN else [],
         weights=weight_files([PRETRAIN["loss"]]) if PRETRAIN and "loss" in PRETRAIN else [],
         official=official_generator(),
-        code=code("train_sr"),
+        code=code("optimize.train_sr"),
     output:
         final=f"{RES}/optimize/pretrain/{{tag}}__s{{seed}}/final.pt",
     wildcard_constraints:
@@ -63,7 +63,7 @@ rule pretrain_sr:
     resources:
         runtime=60,
     shell:
-        "{PRETRAIN_LAUNCH} -m asym.train_sr --spec {params.spec:q} --train-dir {params.train_dir} "
+        "{PRETRAIN_LAUNCH} -m asym.optimize.train_sr --spec {params.spec:q} --train-dir {params.train_dir} "
         "--out {params.out_dir} --threads {threads} --restart-stale --no-progress > {log} 2>&1"
 
 
@@ -75,7 +75,7 @@ rule train_sr:
         init=lambda w: [pretrain_file(CFG, RUNS[w.run].seed)] if PRETRAIN else [],
         fitted=lambda w: fitted_files(CFG, [RUNS[w.run].fidelity]),
         weights=lambda w: weight_files([RUNS[w.run].fidelity]) + discriminator_weights(RUNS[w.run]),
-        code=code("train_sr"),
+        code=code("optimize.train_sr"),
     output:
         final=f"{RES}/optimize/runs/{{run}}/final.pt",
         log=f"{RES}/optimize/runs/{{run}}/train_log.csv",
@@ -91,7 +91,7 @@ rule train_sr:
     resources:
         runtime=60,
     shell:
-        "{TRAIN_LAUNCH} -m asym.train_sr --spec {params.spec:q} --train-dir {params.train_dir} "
+        "{TRAIN_LAUNCH} -m asym.optimize.train_sr --spec {params.spec:q} --train-dir {params.train_dir} "
         "--out {params.out_dir} --threads {threads} --restart-stale --no-progress > {log} 2>&1"
 
 
@@ -102,7 +102,7 @@ rule evaluate_run:
         data=CFG["data"]["sr_test"],
         fitted=lambda w: fitted_files(CFG, evaluator_panel(CFG, RUNS[w.run])),
         weights=lambda w: weight_files(evaluator_panel(CFG, RUNS[w.run])),
-        code=code("evaluate"),
+        code=code("optimize.evaluate"),
     output:
         scores=f"{RES}/optimize/evaluation/{{run}}.csv",
         sr=directory(f"{RES}/optimize/runs/{{run}}/sr"),
@@ -118,7 +118,7 @@ rule evaluate_run:
         f"{RES}/benchmarks/optimize/evaluate/{{run}}.tsv"
     threads: 1
     shell:
-        "{PY} -m asym.evaluate --generator {input.final} --panel {params.panel:q} "
+        "{PY} -m asym.optimize.evaluate --generator {input.final} --panel {params.panel:q} "
         "--test-dir {params.test_dir} --dataset {params.dataset} --sr-dir {output.sr} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} "
         "--out {output.scores} > {log} 2>&1"
@@ -141,7 +141,7 @@ rule evaluation_table:
 rule stability_summary:
     input:
         logs=TRAIN_LOGS,
-        code=code("stability"),
+        code=code("optimize.stability"),
     output:
         f"{RES}/optimize/stability.csv",
     params:
@@ -151,4 +151,4 @@ rule stability_summary:
     log:
         f"{RES}/logs/optimize/stability_summary.log",
     shell:
-        "{PY} -m asym.stability --logs {input.logs} --runs {params.runs:q} --out {output} > {log} 2>&1"
+        "{PY} -m asym.optimize.stability --logs {input.logs} --runs {params.runs:q} --out {output} > {log} 2>&1"

@@ -32,7 +32,7 @@ TRANSFER_ARG = f"--transfer {TRANSFER_TABLE}" if TRANSFER_JOBS else ""
 LATEX = shutil.which("latexmk") is not None
 
 
-# One rule per figure: python -m asym.figures.<name>; editing a module reruns its figure only.
+# One rule per figure: python -m asym.report.figures.<name>; editing a module reruns its figure only.
 for _name, (_inputs, _args, _category) in FIGURE_SPECS.items():
 
     rule:
@@ -40,12 +40,12 @@ for _name, (_inputs, _args, _category) in FIGURE_SPECS.items():
             f"figure_{_name}"
         input:
             **_inputs,
-            code=code(f"figures.{_name}"),
+            code=code(f"report.figures.{_name}"),
         output:
             png=report(f"{REPORT}/figures/{_name}.png", caption=f"../report/{_name}.rst", category=_category),
             pdf=f"{REPORT}/figures/{_name}.pdf",
         params:
-            module=f"asym.figures.{_name}",
+            module=f"asym.report.figures.{_name}",
             # Bound now (default argument): rule bodies are evaluated per job, after the loop ended.
             args=lambda w, input, _args=_args: _args.format(input=input),
         log:
@@ -59,7 +59,7 @@ rule report_latex:
     input:
         **ANALYSIS,
         transfer=TRANSFER_TABLE,
-        code=code("latex"),
+        code=code("report.latex"),
     output:
         directory(f"{REPORT}/tex"),
     params:
@@ -68,7 +68,7 @@ rule report_latex:
     log:
         f"{RES}/logs/report/report_latex.log",
     shell:
-        "{PY} -m asym.latex --claims {input.claims} --correlations {input.correlations} "
+        "{PY} -m asym.report.latex --claims {input.claims} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
         "--pairwise {input.pairwise} {params.transfer} --scale {params.scale} --out-dir {output} > {log} 2>&1"
 
@@ -81,7 +81,7 @@ rule report_html:
         stability=rules.stability_summary.output[0],
         config=f"{RES}/config.yaml",
         figures=FIGURES,
-        code=code("report"),
+        code=code("report.html"),
     output:
         f"{REPORT}/report.html",
     params:
@@ -90,7 +90,7 @@ rule report_html:
     log:
         f"{RES}/logs/report/report_html.log",
     shell:
-        "{PY} -m asym.report --claims {input.claims} --correlations {input.correlations} "
+        "{PY} -m asym.report.html --claims {input.claims} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
         "--pairwise {input.pairwise} {params.transfer} --stability {input.stability} "
         "--figures {input.figures} --scale {params.scale} --config-file {input.config} --out {output} > {log} 2>&1"

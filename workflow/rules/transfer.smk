@@ -12,7 +12,7 @@ def transfer_inputs(wildcards):
     backbone, init = wildcards.job.split("__")[:2]
     spec = CFG["transfer"]["backbones"][backbone]
     dataset = wildcards.job.split("__")[2]
-    inputs = {"labels": iqa_labels(dataset), "code": code("train_iqa")}
+    inputs = {"labels": iqa_labels(dataset), "code": code("transfer.train_iqa")}
     if init == "discriminator":
         inputs["discriminator"] = f"{RES}/optimize/runs/{spec['run']}/final.pt"
     weights = transfer_weights(CFG, backbone, init)
@@ -39,7 +39,7 @@ rule train_iqa:
         f"{RES}/benchmarks/transfer/{{job}}.tsv"
     threads: 1
     shell:
-        "{PY} -m asym.train_iqa --spec {params.spec:q} --kind {params.kind} --root {params.root} "
+        "{PY} -m asym.transfer.train_iqa --spec {params.spec:q} --kind {params.kind} --root {params.root} "
         "{params.disc} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 

@@ -1,0 +1,1 @@
+"""Optional speed kernels: switched on by one config key; equivalent to the reference models."""

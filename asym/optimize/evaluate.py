@@ -1,0 +1,96 @@
+"""Super-resolve the test images with one trained generator and score them.
+
+    python -m asym.optimize.evaluate --generator results/optimize/runs/RUN/final.pt \
+        --panel '<json: {evaluator: spec}>' --test-dir data/demo/sr/test --dataset demo-test \
+        --sr-dir results/optimize/runs/RUN/sr --out results/optimize/evaluation/RUN.csv
+
+Each test image (HR) is downsampled with the training degradation, super-resolved,
+quantised to 8 bits and saved as PNG (what a reader of the figures sees is what was
+scored), then scored by every evaluator of the panel. The workflow builds the panel
+with :func:`asym.config.evaluator_panel`, which never includes the run's own training
+metric nor one of its group, so no run is judged by what it was trained on.
+
+Output: one row per test image x evaluator, columns ``EVALUATION_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from asym.data.images import bicubic_downsample, load_folder, to_tensor, to_uint8
+from asym.optimize.designs import design_traits
+from asym.assess.fidelity import build_metric, score_pairs
+from asym.io import write_csv, write_png
+from asym.optimize.train_sr import load_generator
+
+EVALUATION_COLUMNS = ["run", "generator", "fidelity", "adversarial", "setting", "discriminator", "objective",
+                      "disc_level", "disc_family", "gan_weight", "seed", "dataset", "image", "evaluator", "score",
+                      "lower_better"]
+
+
+def super_resolve(generator: torch.nn.Module, hr: torch.Tensor, scale: int) -> torch.Tensor:
+    """SR of the bicubic-downsampled ``hr`` (1, 3, H, W), cropped to ``hr``'s size, in [0, 1]."""
+    with torch.no_grad():
+        sr = generator(bicubic_downsample(hr, scale)).clamp(0, 1)
+    return sr[..., : hr.shape[-2], : hr.shape[-1]]
+
+
+def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, dataset: str, sr_dir: Path,
+             batch_size: int = 8, device: str = "cpu") -> pd.DataFrame:
+    generator, spec = load_generator(generator_path, device=device)
+    scale = spec["generator"]["upscale"]
+    names, hrs, srs = [], [], []
+    for name, img in load_folder(test_dir):
+        hr = to_tensor(img)[None]
+        if hr.shape[-1] % scale or hr.shape[-2] % scale:
+            raise ValueError(f"test image {name} is {tuple(hr.shape[-2:])}, not a multiple of the scale {scale}")
+        sr_uint8 = to_uint8(super_resolve(generator, hr.to(device), scale)[0].cpu())
+        write_png(sr_uint8, Path(sr_dir) / f"{name}.png")
+        names.append(name)
+        hrs.append(hr[0])
+        srs.append(to_tensor(sr_uint8))
+
+    run = spec["run"]
+    # What kind of discriminator trained it (C4 groups by architecture, not by name).
+    level, family = design_traits(spec["discriminator"]) if spec.get("discriminator") else ("none", "none")
+    rows = []
+    for evaluator, metric_spec in panel.items():
+        metric = build_metric(metric_spec, device=device)
+        scores = score_pairs(metric, srs, hrs, batch_size, device)
+        for name, score in zip(names, scores):
+            rows.append({
+                "run": run["name"], "generator": spec["generator"]["name"], "fidelity": run["fidelity"],
+                "adversarial": run["adversarial"], "setting": run["setting"], "discriminator": run["discriminator"],
+                "objective": run["objective"], "disc_level": level, "disc_family": family,
+                "gan_weight": run["gan_weight"], "seed": run["seed"], "dataset": dataset,
+                "image": name, "evaluator": evaluator, "score": score,
+                "lower_better": bool(metric.lower_better),
+            })
+    return pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--generator", required=True, type=Path)
+    parser.add_argument("--panel", required=True, help="JSON {evaluator name: metric spec}")
+    parser.add_argument("--test-dir", required=True, type=Path)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--sr-dir", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    table = evaluate(args.generator, json.loads(args.panel), args.test_dir, args.dataset, args.sr_dir,
+                     args.batch_size, args.device)
+    write_csv(table, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Tooling outside what workflow jobs import: benchmarks, resource plans, GPU checks."""
