@@ -77,10 +77,10 @@ def test_tiny_workflow_end_to_end(tiny_workdir, tiny_cfg, workflow_copy):
     assert "Nothing to be done" in again.stdout + again.stderr
 
     # Editing one figure module reruns that figure and the report, never training.
-    figure = workflow_copy / "asym" / "figures" / "training.py"
+    figure = workflow_copy / "asym" / "report" / "figures" / "training.py"
     expected = {"figure_training", "report_html"} | ({"report_pdf"} if shutil.which("latexmk") else set())
     assert _planned_jobs(snakemake, figure) == expected
-    claims = _planned_jobs(snakemake, workflow_copy / "asym" / "claims.py")
+    claims = _planned_jobs(snakemake, workflow_copy / "asym" / "analysis" / "claims.py")
     assert {"claims", "report_html"} <= claims and "train_sr" not in claims
     assert "evaluate_run" not in claims and "assess_score" not in claims
 
