@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from asym.config import load_config, runs, train_spec
-from asym.errors import InputError
+from asym.io import InputError
 from asym.io import atomic_path, write_png, write_text
 from asym.judge import design
 from asym.judge.manifest import MANIFEST, SECRET, STIMULI

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from asym.errors import InputError
+from asym.io import InputError
 
 MANIFEST, STIMULI, SECRET, DATABASE = "manifest.json", "stimuli", "secret.key", "judgements.sqlite"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
