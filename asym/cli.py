@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from asym.errors import run as run_entry_point
 from asym.tools import plan  # light to import: torch only when a plan is computed
 from asym.config import (
-    ConfigError,
     apply_weight_caches,
     dumps,
     evaluator_panel,
@@ -43,24 +43,26 @@ def main(argv=None) -> None:
     if args.command == "plan":
         plan.run(args)
         return
-    try:
-        cfg = load_config(args.config)
-        if args.command == "check":
-            print(f"{args.config}: valid; {len(runs(cfg))} training runs, "
-                  f"{len(cfg['assess']['metrics']) * len(cfg['assess']['datasets'])} assessment jobs")
-        elif args.command == "weights":
-            apply_weight_caches(cfg)  # before pyiqa/huggingface_hub are imported: they fix their folders then
-            from asym.weights import check  # imports torch and pyiqa: only for this command
+    cfg = load_config(args.config)
+    if args.command == "check":
+        print(f"{args.config}: valid; {len(runs(cfg))} training runs, "
+              f"{len(cfg['assess']['metrics']) * len(cfg['assess']['datasets'])} assessment jobs")
+    elif args.command == "weights":
+        apply_weight_caches(cfg)  # before pyiqa/huggingface_hub are imported: they fix their folders then
+        from asym.weights import check  # imports torch and pyiqa: only for this command
 
-            sys.exit(check(cfg))
-        elif args.command == "runs":
-            for run in runs(cfg):
-                print(f"{run.name}\tpanel: {','.join(evaluator_panel(cfg, run))}")
-        else:
-            print(dumps(train_spec(cfg, run_by_name(cfg, args.run))))
-    except ConfigError as exc:
-        sys.exit(str(exc))
+        sys.exit(check(cfg))
+    elif args.command == "runs":
+        for run in runs(cfg):
+            print(f"{run.name}\tpanel: {','.join(evaluator_panel(cfg, run))}")
+    else:
+        print(dumps(train_spec(cfg, run_by_name(cfg, args.run))))
+
+
+def entry() -> None:
+    """The ``asym`` console script: :func:`main` under :func:`asym.errors.run` (one line per known error)."""
+    run_entry_point(main, prog="asym")
 
 
 if __name__ == "__main__":
-    main()
+    run_entry_point(main, prog="asym")

@@ -11,6 +11,7 @@ training). Imports are read from the source with :mod:`ast`, nothing is imported
 from __future__ import annotations
 
 import ast
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -67,3 +68,19 @@ def module_files(*modules: str, root: str | Path | None = None) -> list[str]:
     # should not retrain anything, so they are not listed.
     files = (_file(m, root) for m in seen)
     return sorted(str(f) for f in files if f.name != "__init__.py")
+
+
+def code_digest(*modules: str, root: str | Path | None = None) -> str:
+    """SHA-256 over the files :func:`module_files` lists (path relative to the package, then bytes).
+
+    What a checkpoint records as "the code it ran": a job whose digest differs from its
+    checkpoint's has other code (a loss, a network, this package's training loop) and must
+    not continue the old weights. Relative paths keep it independent of where the checkout lives.
+    """
+    base = ROOT if root is None else Path(root).resolve()
+    digest = hashlib.sha256()
+    for name in module_files(*modules, root=base):
+        path = Path(name)
+        digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()

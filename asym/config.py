@@ -26,8 +26,7 @@ import yaml
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
-class ConfigError(ValueError):
-    """A configuration that does not follow the schema or refers to undefined names."""
+from asym.errors import ConfigError  # noqa: F401  (defined with its exit code in asym.errors)
 
 
 def _schema() -> dict:
@@ -472,7 +471,6 @@ def main(argv=None) -> None:
     """``python -m asym.config --check FILE`` validates a config file;
     ``python -m asym.config --json '<cfg>' --out results/config.yaml`` validates and snapshots one."""
     import argparse
-    import sys
 
     from asym.io import write_text
 
@@ -481,10 +479,7 @@ def main(argv=None) -> None:
     parser.add_argument("--json", help="config as JSON (what the workflow ran with)")
     parser.add_argument("--out", type=Path, help="where to write the validated snapshot as YAML")
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.check) if args.check else validate(json.loads(args.json or "null"), "--json")
-    except ConfigError as exc:
-        sys.exit(str(exc))
+    cfg = load_config(args.check) if args.check else validate(json.loads(args.json or "null"), "--json")
     if args.out:
         write_text(yaml.safe_dump(cfg, sort_keys=False), args.out)
     else:
@@ -492,4 +487,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from asym.errors import run
+
+    run(main)

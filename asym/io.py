@@ -15,8 +15,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 
-class InputError(RuntimeError):
-    """Bad input (missing file, corrupt image, wrong layout): message says what and how to fix."""
+from asym.errors import InputError  # noqa: F401  (defined with its exit code in asym.errors)
 
 
 def _umask() -> int:
@@ -58,11 +57,18 @@ def write_text(text: str, path: str | os.PathLike) -> None:
         Path(tmp).write_text(text)
 
 
+# The channels policy: 8-bit grey (repeated to three channels), palette, RGB, and RGB or grey
+# with alpha (alpha dropped). 16-bit, 32-bit and float modes ("I;16", "I", "F") and CMYK would
+# be clipped or recoloured by the conversion, silently changing scores, so they are refused.
+RGB_CONVERTIBLE_MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX")
+
+
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as an RGB uint8 array of shape (H, W, 3).
 
-    Grey images are repeated to three channels and alpha is dropped. A missing or
-    unreadable file raises :class:`InputError` naming the file.
+    Grey images are repeated to three channels and alpha is dropped; other pixel modes
+    (16-bit, float, CMYK) are refused (``RGB_CONVERTIBLE_MODES``). A missing,
+    unreadable or refused file raises :class:`InputError` naming the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -70,8 +76,13 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     try:
         with Image.open(path) as im:
             im.load()
+            if im.mode not in RGB_CONVERTIBLE_MODES:
+                raise InputError(
+                    f"image {path} has pixel mode {im.mode!r} ({'+'.join(im.getbands())}), which cannot be "
+                    "converted to 8-bit RGB without losing values; save it as 8-bit grey, RGB or RGBA "
+                    "(e.g. PNG) instead")
             return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(
             f"cannot read image {path}: {exc}. The file is corrupt or not an image; "
             "delete it and rebuild the data with `dvc repro`."

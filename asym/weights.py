@@ -127,18 +127,17 @@ def check(cfg: dict, out=None) -> int:
 
 
 def main(argv=None) -> None:
-    from asym.config import ConfigError, load_config
+    from asym.config import load_config
 
     parser = argparse.ArgumentParser(prog="asym weights", description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=["check"])
     parser.add_argument("--config", default="workflow/config/demo.yaml")
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        sys.exit(str(exc))
+    cfg = load_config(args.config)  # a ConfigError becomes one line and its exit code (asym.errors.run)
     sys.exit(check(cfg))
 
 
 if __name__ == "__main__":
-    main()
+    from asym.errors import run
+
+    run(main)

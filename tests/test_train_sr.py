@@ -121,15 +121,15 @@ def test_sigkill_at_any_point_then_rerun_equals_uninterrupted(tiny_cfg, tiny_wor
 
 
 def test_truncated_checkpoint_is_reported_and_left_untouched(tiny_cfg, tiny_workdir, tmp_path):
-    spec = _spec(tiny_cfg, steps=2, checkpoint_every=2)
+    spec = _spec(tiny_cfg, steps=4, checkpoint_every=2)
     out = tmp_path / "run"
-    train(spec, _train_dir(tiny_workdir, tiny_cfg), out, progress=False)
+    assert train(spec, _train_dir(tiny_workdir, tiny_cfg), out, progress=False, stop_after=2) is None
     path = out / "checkpoint.pt"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     truncated = path.read_bytes()
     with pytest.raises(checkpoint.CheckpointError, match="truncated"):
-        train(dict(spec, steps=4), _train_dir(tiny_workdir, tiny_cfg), out, progress=False)
+        train(spec, _train_dir(tiny_workdir, tiny_cfg), out, progress=False)
     assert path.read_bytes() == truncated
 
 
@@ -141,7 +141,7 @@ def test_foreign_checkpoint_and_other_spec_are_rejected(tiny_cfg, tiny_workdir, 
     with pytest.raises(checkpoint.CheckpointError, match="format"):
         train(spec, _train_dir(tiny_workdir, tiny_cfg), out, progress=False)
     (out / "checkpoint.pt").unlink()
-    train(spec, _train_dir(tiny_workdir, tiny_cfg), out, progress=False)
+    train(dict(spec, steps=3), _train_dir(tiny_workdir, tiny_cfg), out, progress=False, stop_after=1)
     with pytest.raises(checkpoint.CheckpointError, match="different run spec"):
         train(dict(spec, lr_g=0.5), _train_dir(tiny_workdir, tiny_cfg), out, progress=False)
 
@@ -276,16 +276,21 @@ def test_checkpoint_of_other_settings_or_other_start_is_refused_or_restarted(tin
         train(spec, data, out, progress=False)
     # what the workflow does (--restart-stale): move it aside and train afresh
     train(spec, data, out, progress=False, restart_stale=True)
-    assert checkpoint.load(out / "checkpoint.stale.pt", CHECKPOINT_FORMAT)["step"] == 2
+    assert checkpoint.load(out / "checkpoint.stale-1.pt", CHECKPOINT_FORMAT)["step"] == 2
+    assert "different pretrained generator" in (out / "restarts.log").read_text()
+    assert not (out / "checkpoint.pt").exists()  # removed once final.pt holds the finished run
     assert pd.read_csv(out / "train_log.csv")["step"].tolist() == [1, 2, 3, 4]
     fresh = tmp_path / "fresh"
     train(spec, data, fresh, progress=False)
     _assert_same_result(fresh, out)
-    # another spec is stale too
+    # another spec is stale too; a second checkpoint set aside gets a new name
+    assert train(spec, data, out, progress=False, stop_after=1) is None
     with pytest.raises(checkpoint.CheckpointError, match="different run spec"):
         train(dict(spec, lr_g=0.5), data, out, progress=False)
     train(dict(spec, lr_g=0.5), data, out, progress=False, restart_stale=True)
-    assert checkpoint.load(out / "checkpoint.pt", CHECKPOINT_FORMAT)["spec"]["lr_g"] == 0.5
+    assert checkpoint.load(out / "checkpoint.stale-1.pt", CHECKPOINT_FORMAT)["step"] == 2
+    assert checkpoint.load(out / "checkpoint.stale-2.pt", CHECKPOINT_FORMAT)["step"] == 1
+    assert load_generator(out / "final.pt")[1]["lr_g"] == 0.5
 
 
 # ---------------------------------------------------------------- GPU switches

@@ -1139,4 +1139,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from asym.errors import run
+
+    run(main)

@@ -216,4 +216,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from asym.errors import run
+
+    run(main)

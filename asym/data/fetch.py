@@ -77,8 +77,7 @@ CHECKSUMS_HEADER = """\
 """
 
 
-class FetchError(InputError):
-    """A source could not be fetched, verified or installed; the message says why and what to do."""
+from asym.errors import FetchError  # noqa: E402,F401  (an InputError with its own exit code, asym.errors)
 
 
 @dataclass
@@ -695,35 +694,31 @@ def main(argv=None) -> None:
     p.add_argument("--config", default="workflow/config/paper.yaml")
     p.add_argument("--check", action="store_true", help=f"exit 1 if {WEIGHTS} is not up to date")
     args = parser.parse_args(argv)
-    try:
-        if args.action == "list":
-            print("\n".join(status(load_sources(), load_checksums())))
-        elif args.action == "fetch":
-            for name in args.names:
-                fetch(name)
-        elif args.action == "pin":
-            for name in args.names:
-                pin(name, force=args.force)
+    if args.action == "list":
+        print("\n".join(status(load_sources(), load_checksums())))
+    elif args.action == "fetch":
+        for name in args.names:
+            fetch(name)
+    elif args.action == "pin":
+        for name in args.names:
+            pin(name, force=args.force)
+    else:
+        from asym.config import load_config
+
+        cfg = load_config(args.config)
+
+        text = weights_manifest_text(cfg, args.config)
+        if args.check:
+            if not WEIGHTS.is_file() or WEIGHTS.read_text() != text:
+                sys.exit(f"{WEIGHTS} is out of date with the weights registry and {args.config}; regenerate it "
+                         f"with `python -m asym.data.fetch weights-manifest --config {args.config}`")
+            print(f"{WEIGHTS} is up to date")
         else:
-            from asym.config import ConfigError, load_config
-
-            try:
-                cfg = load_config(args.config)
-            except ConfigError as exc:
-                sys.exit(str(exc))
-
-            text = weights_manifest_text(cfg, args.config)
-            if args.check:
-                if not WEIGHTS.is_file() or WEIGHTS.read_text() != text:
-                    sys.exit(f"{WEIGHTS} is out of date with the weights registry and {args.config}; regenerate it "
-                             f"with `python -m asym.data.fetch weights-manifest --config {args.config}`")
-                print(f"{WEIGHTS} is up to date")
-            else:
-                write_text(text, WEIGHTS)
-                print(f"wrote {WEIGHTS}")
-    except FetchError as exc:
-        sys.exit(f"error: {exc}")
+            write_text(text, WEIGHTS)
+            print(f"wrote {WEIGHTS}")
 
 
 if __name__ == "__main__":
-    main()
+    from asym.errors import run
+
+    run(main)

@@ -79,11 +79,16 @@ def random_crop(img: torch.Tensor, size: int, generator: torch.Generator) -> tor
     return img[:, top:top + size, left:left + size]
 
 
-def load_folder(folder: str | os.PathLike) -> list[tuple[str, np.ndarray]]:
+def load_folder(folder: str | os.PathLike, min_size: int = 1) -> list[tuple[str, np.ndarray]]:
     """All images in ``folder`` as (name, (H, W, 3) uint8) pairs, sorted by name.
 
-    ``name`` is the file name without its suffix. A missing folder, or one with no
-    image files, raises :class:`InputError`.
+    ``name`` is the file name without its suffix: it names the image's outputs (SR
+    results, score rows), so two files with one stem (``flower.png``, ``flower.jpg``)
+    would overwrite each other's and are refused. Every image is checked when the
+    folder is opened, before any work: decodable, of a supported channel layout
+    (:func:`asym.io.read_rgb`), and at least ``min_size`` pixels on each side (a
+    training crop), each failure an :class:`InputError` naming the file. A missing
+    folder, or one with no image files, raises :class:`InputError` too.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -93,4 +98,17 @@ def load_folder(folder: str | os.PathLike) -> list[tuple[str, np.ndarray]]:
                    and not p.name.startswith("."))
     if not files:
         raise InputError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {folder}")
-    return [(p.stem, read_rgb(p)) for p in files]
+    by_stem: dict[str, Path] = {}
+    for p in files:
+        if p.stem in by_stem:
+            raise InputError(f"image id {p.stem!r} is used twice in {folder}: {by_stem[p.stem].name} and {p.name} "
+                             "would write the same outputs; rename or remove one of them")
+        by_stem[p.stem] = p
+    images = []
+    for p in files:
+        img = read_rgb(p)
+        if min(img.shape[:2]) < min_size:
+            raise InputError(f"image {p} is {img.shape[1]}x{img.shape[0]} px, smaller than the {min_size} px "
+                             "training crop (optimize.patch_size); remove it or lower patch_size")
+        images.append((p.stem, img))
+    return images

@@ -106,8 +106,7 @@ BACKBONES = {
 OFFICIAL_WEIGHTS = {name: entry["official"] for name, entry in BACKBONES.items()}
 
 
-class WeightsMissingError(FileNotFoundError):
-    """A pinned weight file is absent; the message names the path and its source."""
+from asym.errors import WeightsMissingError  # noqa: E402,F401  (a pinned weight file is absent; exit code in asym.errors)
 
 
 class L2Pool(nn.Module):

@@ -110,8 +110,7 @@ def build_generator(spec: Mapping) -> nn.Module:
 # --------------------------------------------------------------------------- official weights
 
 
-class OfficialWeightsError(ValueError):
-    """A weight file that cannot be loaded: unreadable, wrong layout, missing/extra keys or shapes."""
+from asym.errors import OfficialWeightsError  # noqa: E402,F401  (exit code in asym.errors)
 
 
 def esrgan_old_to_new(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

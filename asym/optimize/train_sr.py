@@ -11,15 +11,18 @@
 - ``train_log.csv``: one row every ``log_every`` steps (losses, discriminator accuracy,
   gradient norms, learning rate, seconds);
 - ``checkpoint.pt``: every ``checkpoint_every`` steps, with the generator, the
-  discriminator, their optimizers and schedulers, the step, every RNG state, the spec
-  and a digest of the pretrained generator's weights the run started from. A run killed at any
-  moment and started again continues from it, and on the CPU ends bit-identical to an
-  uninterrupted run. SIGTERM or SIGUSR1 (SLURM's pre-emption warning) make the run
-  checkpoint at the end of the current step and exit with status 143, so a requeue
-  continues it. A checkpoint of another spec, or one that started from another
-  pretrained generator, is refused; ``--restart-stale`` (what the workflow passes, since
-  Snakemake only reruns a job whose inputs changed) moves it to ``checkpoint.stale.pt``
-  and starts afresh.
+  discriminator, their optimizers and schedulers, the step, every RNG state, the spec,
+  a digest of the pretrained generator's weights the run started from and a digest of
+  the code (:func:`asym.codedeps.code_digest` of the package files this module imports).
+  A run killed at any moment and started again continues from it, and on the CPU ends
+  bit-identical to an uninterrupted run. SIGTERM or SIGUSR1 (SLURM's pre-emption
+  warning) make the run checkpoint at the end of the current step and exit with status
+  143, so a requeue continues it. Once ``final.pt`` is written the checkpoint is removed:
+  a finished run is never "resumed" by a later job. A checkpoint of another spec, another
+  pretrained start or other code (a loss edited, say), or of a finished run, is refused;
+  ``--restart-stale`` (what the workflow passes, since Snakemake only reruns a job whose
+  inputs changed) renames it to the first free ``checkpoint.stale-<n>.pt`` (never
+  overwriting an earlier one), says why on stderr and in ``restarts.log``, and starts afresh.
 
 The recipe: random HR crops from the training photographs, LR = bicubic x``upscale``
 downsampling (antialiased), Adam, SwinIR's step schedule (halve the learning rate at
@@ -84,6 +87,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from asym import checkpoint
+from asym.codedeps import code_digest
+from asym.errors import ConfigError, InputError
 from asym.optimize.adversarial import (
     accuracy,
     discriminator_loss,
@@ -195,7 +200,7 @@ def _load_init(spec: dict, net: torch.nn.Module) -> str | None:
         return None
     path = Path(init["path"])
     if not path.is_file():
-        raise FileNotFoundError(
+        raise InputError(
             f"run {spec['run']['name']}: the pretrained generator {path} (spec 'init') does not exist; make it "
             f"first (rule pretrain_sr: snakemake {path})")
     state = checkpoint.load(path, FINAL_FORMAT)
@@ -207,13 +212,51 @@ def _load_init(spec: dict, net: torch.nn.Module) -> str | None:
     return _weights_digest(state["params"])
 
 
-def _stale_reason(state: dict, spec: dict, init_digest: str | None, path: Path) -> str | None:
+def _stale_reason(state: dict, spec: dict, init_digest: str | None, code: str, path: Path) -> str | None:
+    """Why the checkpoint at ``path`` must not be continued by this job, or None.
+
+    Its spec, its pretrained start and the code it ran must all be this job's; and a
+    checkpoint of a finished run (all steps done; left when a job was killed between
+    writing ``final.pt`` and removing it) is never continued into a new job either.
+    """
     if state.get("spec") != spec:
         return f"checkpoint {path} was made with a different run spec than the one requested now."
     if state.get("init_digest") != init_digest:
         return (f"checkpoint {path} continued a different pretrained generator than "
                 f"{spec['init']['path'] if spec.get('init') else 'none (random start)'} holds now.")
+    if state.get("code_digest") != code:
+        return (f"checkpoint {path} was made by other code (digest {str(state.get('code_digest'))[:12]}, now "
+                f"{code[:12]}: a package file this job runs was edited since).")
+    if state.get("step", 0) >= spec["steps"]:
+        return f"checkpoint {path} is of a finished run (all {spec['steps']} steps done); a new job trains anew."
     return None
+
+
+# Spec keys that must be positive integers (a negative step count would train nothing and
+# still write final.pt) and positive numbers; train_spec copies them from optimize.
+POSITIVE_INTS = ("steps", "batch_size", "patch_size", "log_every", "checkpoint_every")
+POSITIVE_FLOATS = ("lr_g", "lr_d")
+
+
+def check_spec(spec: dict) -> None:
+    """Refuse a spec that cannot train as meant, naming the key, its value and the fix (:class:`ConfigError`)."""
+    for key in POSITIVE_INTS:
+        value = spec.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"train spec of run {spec.get('run', {}).get('name', '?')}: {key} = {value!r} must "
+                              f"be a positive integer; fix optimize.{key} in the config")
+    for key in POSITIVE_FLOATS:
+        value = spec.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"train spec of run {spec.get('run', {}).get('name', '?')}: {key} = {value!r} must "
+                              f"be a positive number; fix optimize.{key} in the config")
+    scale = spec["generator"]["upscale"]
+    if spec["patch_size"] % scale:
+        raise ConfigError(f"patch_size {spec['patch_size']} must be a multiple of the upscale factor {scale}; "
+                          "fix optimize.patch_size in the config")
+    if spec["precision"] not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {sorted(PRECISIONS)}, got {spec['precision']!r}; "
+                          "fix optimize.precision in the config")
 
 
 def has_spectral_norm(module: torch.nn.Module) -> bool:
@@ -247,18 +290,15 @@ def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
 
     ``stop_after`` ends this invocation after that many steps with a checkpoint and
     returns None (a time-limited job's slice; also how the tests simulate a kill).
-    ``restart_stale`` moves a checkpoint of another spec or pretrained start aside
-    (``checkpoint.stale.pt``) and trains afresh instead of refusing it.
+    ``restart_stale`` sets a checkpoint of another spec, pretrained start or code, or of
+    a finished run, aside under a new name (``checkpoint.stale-<n>.pt``, never
+    overwriting an earlier one) and trains afresh instead of refusing it.
     Under torchrun (``WORLD_SIZE`` > 1) every process calls this; see the module docstring.
     """
     preempt = Preemption()  # first, so a signal during set-up is not lost
     out_dir = Path(out_dir)
     ckpt_path, final_path = out_dir / "checkpoint.pt", out_dir / "final.pt"
-    scale = spec["generator"]["upscale"]
-    if spec["patch_size"] % scale:
-        raise ValueError(f"patch_size {spec['patch_size']} must be a multiple of the upscale factor {scale}")
-    if spec["precision"] not in PRECISIONS:
-        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {spec['precision']!r}")
+    check_spec(spec)
     rank, world, device, owns_group = _start_distributed(spec)
     try:
         if spec["batch_size"] % world:
@@ -289,7 +329,9 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
     if world > 1 and rank == 0:
         print(f"{run['name']}: data parallel over {world} processes ({dist.get_backend()}), {local_batch} of "
               f"{spec['batch_size']} crops each", file=sys.stderr)
-    images = [to_tensor(img) for _, img in load_folder(train_dir)]
+    # Every image is checked before the first step (decodable, big enough for a crop), naming the file.
+    images = [to_tensor(img) for _, img in load_folder(train_dir, min_size=spec["patch_size"])]
+    code = code_digest("asym.optimize.train_sr")  # the package files this job runs
     torch.manual_seed(run["seed"])
     crops = torch.Generator().manual_seed(run["seed"])  # same on every process (see _batch)
     gen_net = build_generator(spec["generator"])
@@ -308,7 +350,7 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
     step, log_rows, elapsed = 0, [], 0.0
     state = checkpoint.load(ckpt_path, CHECKPOINT_FORMAT) if ckpt_path.exists() else None
     if state is not None:
-        stale = _stale_reason(state, spec, init_digest, ckpt_path)
+        stale = _stale_reason(state, spec, init_digest, code, ckpt_path)
         if stale and not restart_stale:
             raise checkpoint.CheckpointError(
                 f"{stale} It was left untouched; delete it (or the run folder) to retrain with the new settings, "
@@ -317,8 +359,12 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
             if world > 1:
                 dist.barrier()  # every process has read it before it moves
             if rank == 0:
-                ckpt_path.replace(out_dir / "checkpoint.stale.pt")
-                print(f"{stale} Moved to checkpoint.stale.pt; training afresh.", file=sys.stderr)
+                kept = checkpoint.set_aside(ckpt_path, "stale")
+                why = (f"{run['name']}: training restarts from step 0: {stale} Its step-{state.get('step')} "
+                       f"state was kept as {kept.name}.")
+                print(why, file=sys.stderr)
+                with open(out_dir / "restarts.log", "a") as log:  # survives the job log, which a rerun replaces
+                    log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} {why}\n")
             state = None
     if state is not None:
         gen_net.load_state_dict(state["generator"])
@@ -355,7 +401,7 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
         checkpoint.save(
             {
                 "format": CHECKPOINT_FORMAT, "spec": spec, "step": step, "log": log_rows, "seconds": elapsed,
-                "init_digest": init_digest,
+                "init_digest": init_digest, "code_digest": code,
                 "generator": gen_net.state_dict(), "opt_g": opt_g.state_dict(), "sched_g": sched_g.state_dict(),
                 "discriminator": disc.state_dict() if disc is not None else None,
                 "opt_d": opt_d.state_dict() if disc is not None else None,
@@ -445,6 +491,9 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
         write_csv(pd.DataFrame(log_rows, columns=LOG_COLUMNS), out_dir / "train_log.csv")
         checkpoint.save({"format": FINAL_FORMAT, "spec": spec, "step": step, "params": gen_net.state_dict(),
                          "discriminator": disc.state_dict() if disc is not None else None}, final_path)
+        # final.pt now holds the finished weights; a checkpoint left behind would let a later
+        # job "resume" a finished run instead of training (see _stale_reason).
+        ckpt_path.unlink(missing_ok=True)
     if world > 1:
         dist.barrier()
     return final_path
@@ -487,7 +536,8 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, type=Path, help="run folder")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (per process under torchrun)")
     parser.add_argument("--restart-stale", action="store_true",
-                        help="move a checkpoint of another spec or pretrained start aside and train afresh")
+                        help="set a checkpoint of another spec, pretrained start or code, or of a finished run, "
+                             "aside (checkpoint.stale-<n>.pt) and train afresh")
     parser.add_argument("--stop-after", type=int, help="stop (with a checkpoint) after this many steps")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
@@ -503,4 +553,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from asym.errors import run
+
+    run(main)

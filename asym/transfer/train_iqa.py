@@ -316,4 +316,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from asym.errors import run
+
+    run(main)

@@ -5,7 +5,9 @@ from asym.codedeps import module_files
 from asym.config import (apply_weight_caches, dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_jobs, transfer_spec, transfer_weights,
                          validate)
 
-CFG = validate(config, source="the workflow config")
+# Name the files the config came from (--configfile, or the Snakefile's default), so an error says which to fix.
+CONFIG_FILES = [str(f) for f in workflow.configfiles] or ["the workflow config"]
+CFG = validate(config, source=" + ".join(CONFIG_FILES))
 # Jobs inherit them: pinned pyiqa/torchvision weights are looked up under the config's torch_home,
 # timm's hub backbones under its hf_hub_cache.
 apply_weight_caches(CFG)
