@@ -9,10 +9,12 @@ are what the labels say, so tests can check the parsed values against them.
 
     from iqa_fixtures import BUILDERS          # from a test under tests/
     root = BUILDERS["koniq10k"](tmp_path / "koniq10k")
-    table = asym.data.iqa_sets.load_iqa_set("koniq10k", root)
+    table = asym.data.iqa_sets.load_iqa_set("koniq10k", root, OPTIONS.get("koniq10k"))
 
 Besides the reader tests (tests/test_iqa_sets.py), the download tests package these
-folders into archives; keep every builder self-contained and deterministic.
+folders into archives (SPAQ's as a split zip, see :func:`write_split_zip`); keep every
+builder self-contained and deterministic. :data:`OPTIONS` holds the reader options a
+fixture needs (TQD's declared direction).
 """
 
 from __future__ import annotations
@@ -77,12 +79,16 @@ CSIQ_FILES = ["awgn/1600.AWGN.1.png", "blur/1600.BLUR.2.png",
               "jpeg2000/cactus.jpeg2000.3.png", "contrast/cactus.contrast.4.png"]
 
 
-def build_csiq(root: Path) -> Path:
-    """CSIQ with the ratings sheet exported as csiq.DMOS.csv (the .xlsx variant: see the tests)."""
+def build_csiq(root: Path, upper_case_folders: bool = False) -> Path:
+    """CSIQ with the ratings sheet exported as csiq.DMOS.csv (the .xlsx variant: see the tests).
+
+    ``upper_case_folders``: as repacked copies have them (``dst_imgs/AWGN/``, ``BLUR/``, ...).
+    """
     for name in ("1600", "cactus"):
         write_image(root / "src_imgs" / f"{name}.png")
     for rel in CSIQ_FILES:
-        write_image(root / "dst_imgs" / rel)
+        folder, name = rel.split("/")
+        write_image(root / "dst_imgs" / (folder.upper() if upper_case_folders else folder) / name)
     (root / "csiq.DMOS.csv").write_text(CSIQ_CSV)
     return root
 
@@ -119,8 +125,9 @@ PIPAL_LABELS = {"A0001": "A0001_00_00.bmp,1456.2\nA0001_10_05.bmp,1100.5\n",
                 "A0002": "A0002_03_01.bmp, 1600.75\n"}
 
 
-def build_pipal(root: Path, split_folders: bool = False) -> Path:
-    """PIPAL training set: Train_Label/*.txt, Train_Ref/, Train_Dis/ (or Distortion_<k>/)."""
+def build_pipal(root: Path, split_folders: bool = True) -> Path:
+    """PIPAL training set as distributed: Train_Label/*.txt, Train_Ref/, Distortion_<k>/
+    (``split_folders=False``: the parts merged into one Train_Dis/)."""
     for ref, text in PIPAL_LABELS.items():
         write_image(root / "Train_Ref" / f"{ref}.bmp")
         (root / "Train_Label").mkdir(parents=True, exist_ok=True)
@@ -139,7 +146,8 @@ reference/sand.png,distorted/sand_synth1.png,3.3,synthesis,1
 
 
 def build_tqd(root: Path) -> Path:
-    """TQD in the ASSUMED pyiqa-style layout: mos.csv with paths into reference/ and distorted/."""
+    """TQD in the pyiqa-style layout the reader documents: mos.csv with paths into reference/ and
+    distorted/; its direction must be declared (:data:`OPTIONS`)."""
     for rel in ("reference/bark.png", "reference/sand.png", "distorted/bark_synth1.png",
                 "distorted/bark_jpeg3.png", "distorted/sand_synth1.png"):
         write_image(root / rel)
@@ -210,6 +218,9 @@ def build_livechallenge(root: Path) -> Path:
     scipy.io.savemat(root / "Data" / "AllMOS_release.mat", {"AllMOS_release": np.array([mos])})
     return root
 
+
+# Reader options the fixtures need (data.iqa_sets.<name>.<option> in a workflow config).
+OPTIONS = {"tqd": {"direction": "higher_better", "score_range": [1, 5]}}
 
 # Every reader kind but "synthetic" (built by asym.data.prepare, see tests/test_data.py).
 BUILDERS = {

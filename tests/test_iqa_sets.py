@@ -3,6 +3,9 @@
 Every fixture is built in ``tmp_path`` by tests/iqa_fixtures.py: a few 8x8 images
 written with PIL and label files in the format the set publishes (``.mat`` via scipy,
 ``.xlsx`` via openpyxl, CSV/TXT as text). Nothing is downloaded.
+The checks every reader shares (direction and range declared, NaN, duplicate rows,
+missing columns and files named with file and row, case-insensitive folders) run on
+every set; the set-specific ones (score files, options, layouts) below them.
 Run: ``python -m pytest tests/test_iqa_sets.py -q`` (a few seconds).
 """
 
@@ -23,6 +26,7 @@ from iqa_fixtures import (
     LIVE_ROWS,
     LIVEC_ROWS,
     LIVEC_TRAINING,
+    OPTIONS,
     SPAQ_ROWS,
     TID_LINES,
     build_csiq,
@@ -40,7 +44,10 @@ from asym.data import iqa_sets
 from asym.data.iqa_sets import (
     NO_REFERENCE_KINDS,
     RAW_COLUMNS,
+    READER_OPTIONS,
     READERS,
+    SCALES,
+    check_reader_options,
     content_ids,
     is_no_reference,
     load_csiq,
@@ -52,11 +59,19 @@ from asym.data.iqa_sets import (
     load_pipal,
     load_spaq,
     load_tid2013,
-    load_tqd,
+    reader_options,
     split_by_content,
     split_by_reference,
 )
+from asym.data.readers import common
+from asym.data.readers import csiq as csiq_reader
+from asym.data.readers import spaq as spaq_reader
 from asym.io import InputError
+
+
+def read(kind: str, root) -> pd.DataFrame:
+    """A fixture's set through the public entry point, with the options it needs (TQD's direction)."""
+    return load_iqa_set(kind, root, OPTIONS.get(kind))
 
 
 def check_table(table: pd.DataFrame, n_rows: int, no_reference: bool = False) -> None:
@@ -81,7 +96,7 @@ SETS = [
     ("tid2013", build_tid2013, "mos_with_names.txt", "distorted_images/i02_10_2.bmp",
      "reference_images", len(TID_LINES)),
     ("kadid10k", build_kadid10k, "dmos.csv", "images/I01_10_05.png", "images", 3),
-    ("pipal", build_pipal, "Train_Label", "Train_Dis/A0001_10_05.bmp", "Train_Ref", 3),
+    ("pipal", build_pipal, "Train_Label", "Distortion_2/A0001_10_05.bmp", "Train_Ref", 3),
     ("tqd", build_tqd, "mos.csv", "distorted/bark_jpeg3.png", "reference", 3),
     ("koniq10k", build_koniq10k, "koniq10k_scores_and_distributions.csv",
      "1024x768/10007357496.jpg", "1024x768", len(KONIQ_ROWS)),
@@ -107,10 +122,10 @@ def test_readers_registered():
 @pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
 def test_reader_reads_official_layout(tmp_path, kind, build, label, distorted, refs, n_rows):
     root = build(tmp_path / kind)
-    table = load_iqa_set(kind, root)
+    table = read(kind, root)
     check_table(table, n_rows, no_reference=is_no_reference(kind))
     assert str(root / distorted) in set(table["distorted"])
-    assert table.equals(READERS[kind](str(root)))  # str roots work as well as Path
+    assert table.equals(READERS[kind](str(root), **OPTIONS.get(kind, {})))  # str roots work as well as Path
 
 
 @pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
@@ -123,7 +138,7 @@ def test_missing_label_file_names_it_and_the_layout(tmp_path, kind, build, label
     else:
         path.unlink()
     with pytest.raises(InputError) as info:
-        READERS[kind](root)
+        read(kind, root)
     message = str(info.value)
     assert str(Path(label)) in message and "expected layout" in message and "<root>/" in message
 
@@ -133,8 +148,9 @@ def test_missing_distorted_image_is_named(tmp_path, kind, build, label, distorte
     root = build(tmp_path / kind)
     (root / distorted).unlink()
     with pytest.raises(InputError, match=Path(distorted).name) as info:
-        READERS[kind](root)
+        read(kind, root)
     assert "expected layout" in str(info.value)
+    assert any(w in str(info.value) for w in ("line", "row", "entry"))  # the row that lists it
 
 
 @pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
@@ -142,8 +158,133 @@ def test_missing_reference_folder_is_named(tmp_path, kind, build, label, distort
     root = build(tmp_path / kind)
     shutil.rmtree(root / refs)
     with pytest.raises(InputError, match=refs) as info:
-        READERS[kind](root)
+        read(kind, root)
     assert "expected layout" in str(info.value)
+
+
+def test_every_reader_declares_direction_and_range():
+    assert set(SCALES) == set(READERS)
+    for kind, scale in SCALES.items():
+        if kind == "tqd":  # cannot be known from its files: declared in the config
+            assert scale is None and "direction" in READER_OPTIONS["tqd"]
+            continue
+        assert scale.direction in common.DIRECTIONS and scale.published[0] < scale.published[1]
+        assert scale.accepted[0] <= scale.published[0] and scale.accepted[1] >= scale.published[1]
+    assert not SCALES["live"].higher_better and not SCALES["csiq"].higher_better  # DMOS
+    assert SCALES["kadid10k"].higher_better  # its "dmos" is a 1-5 rating, 5 = imperceptible
+    assert SCALES["koniq10k"].name == "MOS_zscore" and SCALES["koniq10k"].published == (0.0, 100.0)
+
+
+def _set_first_score(kind: str, root: Path, value: str) -> str:
+    """Write ``value`` as the score of the first rated image of a fixture; return where the reader
+    must say it is (file row)."""
+    if kind == "live":
+        mat = scipy.io.loadmat(root / "dmos.mat")
+        mat["dmos"][0, 0] = float(value)
+        scipy.io.savemat(root / "dmos.mat", {"dmos": mat["dmos"], "orgs": mat["orgs"]})
+        return "entry 1"
+    if kind == "livechallenge":
+        path = root / "Data" / "AllMOS_release.mat"
+        mos = scipy.io.loadmat(path)["AllMOS_release"]
+        mos[0, len(LIVEC_TRAINING)] = float(value)
+        scipy.io.savemat(path, {"AllMOS_release": mos})
+        return f"entry {len(LIVEC_TRAINING) + 1}"
+    if kind == "spaq":
+        xlsx = root / iqa_sets.SPAQ_XLSX
+        sheet = pd.read_excel(xlsx)
+        sheet.loc[0, "MOS"] = float(value)
+        sheet.to_excel(xlsx, index=False)
+        return "row 2"
+    edits = {"csiq": ("csiq.DMOS.csv", ",0.062\n", f",{value}\n", "row 3"),
+             "tid2013": ("mos_with_names.txt", "5.51429 ", f"{value} ", "line 1"),
+             "kadid10k": ("dmos.csv", ",4.57,", f",{value},", "line 2"),
+             "pipal": ("Train_Label/A0001.txt", ",1456.2", f",{value}", "A0001.txt line 1"),
+             "tqd": ("mos.csv", ",4.2,", f",{value},", "line 2"),
+             "koniq10k": ("koniq10k_scores_and_distributions.csv", ",77.38", f",{value}", "line 2")}
+    name, old, new, where = edits[kind]
+    text = (root / name).read_text()
+    assert old in text
+    (root / name).write_text(text.replace(old, new, 1))
+    return where
+
+
+@pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
+def test_score_not_a_number_is_refused_naming_file_and_row(tmp_path, kind, build, label, distorted, refs,
+                                                           n_rows):
+    root = build(tmp_path / kind)
+    where = _set_first_score(kind, root, "nan")
+    with pytest.raises(InputError, match="not a number") as info:
+        read(kind, root)
+    assert where in str(info.value) and Path(label).name in str(info.value)
+
+
+@pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
+def test_score_outside_the_declared_range_is_refused_naming_file_and_row(tmp_path, kind, build, label,
+                                                                         distorted, refs, n_rows):
+    root = build(tmp_path / kind)
+    where = _set_first_score(kind, root, "100000")
+    with pytest.raises(InputError, match="outside the accepted range") as info:
+        read(kind, root)
+    assert where in str(info.value) and Path(label).name in str(info.value)
+
+
+def _duplicate_first_row(kind: str, root: Path) -> None:
+    if kind == "livechallenge":
+        names_path = root / "Data" / "AllImages_release.mat"
+        names = scipy.io.loadmat(names_path)["AllImages_release"]
+        names[len(LIVEC_TRAINING) + 1, 0] = names[len(LIVEC_TRAINING), 0]
+        scipy.io.savemat(names_path, {"AllImages_release": names})
+        return
+    if kind == "spaq":
+        xlsx = root / iqa_sets.SPAQ_XLSX
+        sheet = pd.read_excel(xlsx)
+        pd.concat([sheet, sheet.iloc[:1]]).to_excel(xlsx, index=False)
+        return
+    name = {"csiq": "csiq.DMOS.csv", "tid2013": "mos_with_names.txt", "kadid10k": "dmos.csv",
+            "pipal": "Train_Label/A0002.txt", "tqd": "mos.csv",
+            "koniq10k": "koniq10k_scores_and_distributions.csv"}[kind]
+    lines = (root / name).read_text().splitlines()
+    first = {"csiq": 2, "tid2013": 0, "pipal": 0}.get(kind, 1)  # the first data line
+    (root / name).write_text("\n".join(lines + [lines[first]]) + "\n")
+
+
+@pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows",
+                         [s for s in SETS if s[0] != "live"], ids=[k for k in SET_IDS if k != "live"])
+def test_image_listed_twice_is_refused_naming_both_rows(tmp_path, kind, build, label, distorted, refs,
+                                                        n_rows):
+    # (LIVE's score files cannot list an image twice: entry k is <folder>/img<k>.bmp.)
+    root = build(tmp_path / kind)
+    _duplicate_first_row(kind, root)
+    with pytest.raises(InputError, match="listed twice") as info:
+        read(kind, root)
+    assert "remove the duplicate row" in str(info.value)
+
+
+@pytest.mark.parametrize("kind, build, label, distorted, refs, n_rows", SETS, ids=SET_IDS)
+def test_folder_names_are_matched_case_insensitively(tmp_path, kind, build, label, distorted, refs, n_rows):
+    root = build(tmp_path / kind)
+    expected = read(kind, root)
+    (root / refs).rename(root / refs.upper())  # e.g. REFIMGS/, SRC_IMGS/, TESTIMAGE/
+    table = read(kind, root)
+    assert len(table) == n_rows and table["mos"].equals(expected["mos"])
+
+
+def test_missing_columns_are_named(tmp_path):
+    root = build_kadid10k(tmp_path / "kadid")
+    (root / "dmos.csv").write_text(KADID_CSV.replace("dmos,var", "score,var"))
+    with pytest.raises(InputError, match=r"dmos\.csv lacks column\(s\) \['dmos'\]"):
+        load_kadid10k(root)
+
+
+def test_reader_options_come_from_the_config_entry_and_are_checked():
+    entry = {"kind": "tqd", "root": "data/tqd", "direction": "lower_better", "score_range": [0, 1]}
+    assert reader_options(entry) == {"direction": "lower_better", "score_range": [0, 1]}
+    assert check_reader_options("tqd", reader_options(entry)) == []
+    assert any("needs 'direction'" in p for p in check_reader_options("tqd", {}))
+    assert any("'realigned' is not an option of 'kadid10k'" in p
+               for p in check_reader_options("kadid10k", {"realigned": True}))
+    with pytest.raises(InputError, match="'realigned' is not an option of 'kadid10k'"):
+        load_iqa_set("kadid10k", "/nonexistent", {"realigned": True})
 
 
 # ---------------------------------------------------------------- LIVE
@@ -162,7 +303,18 @@ def test_live_scores_direction_and_parsing(tmp_path):
 
 def test_live_realigned_and_wrong_length(tmp_path):
     root = build_live(tmp_path / "live")
-    assert list(load_live(root, realigned=True)["mos_raw"]) == [row[4] + 1.0 for row in LIVE_ROWS]
+    from asym.data.readers import live
+
+    assert live.REALIGNED_DEFAULT is False  # as pyiqa's meta information: dmos.mat
+    assert list(load_live(root)["mos_raw"]) == [row[4] for row in LIVE_ROWS]
+    realigned = load_iqa_set("live", root, {"realigned": True})
+    assert list(realigned["mos_raw"]) == [row[4] + 1.0 for row in LIVE_ROWS]
+    assert load_iqa_set("live", root, {"realigned": False}).equals(load_live(root))
+    with pytest.raises(InputError, match="realigned must be true or false"):
+        load_iqa_set("live", root, {"realigned": "yes"})
+    (root / "dmos_realigned.mat").unlink()
+    with pytest.raises(InputError, match="dmos_realigned.mat"):
+        load_live(root, realigned=True)
     scipy.io.savemat(root / "dmos.mat", {"dmos": np.zeros((1, 10)), "orgs": np.zeros((1, 10))})
     with pytest.raises(InputError, match="982"):
         load_live(root)
@@ -178,6 +330,13 @@ def test_live_range_check(tmp_path):
 
 
 # ---------------------------------------------------------------- CSIQ
+
+def test_csiq_upper_case_folders_of_repacked_copies(tmp_path):
+    table = load_csiq(build_csiq(tmp_path / "csiq", upper_case_folders=True))
+    assert [Path(p).parent.name for p in table["distorted"]] == ["AWGN", "BLUR", "JPEG2000", "CONTRAST"]
+    plain = load_csiq(build_csiq(tmp_path / "plain"))
+    assert table[["distortion", "level", "mos"]].equals(plain[["distortion", "level", "mos"]])
+
 
 def test_csiq_csv_export_scores_direction_and_parsing(tmp_path):
     table = load_csiq(build_csiq(tmp_path / "csiq"))
@@ -212,7 +371,7 @@ def test_csiq_xlsx_without_openpyxl_explains_both_ways(tmp_path, monkeypatch):
     root = build_csiq(tmp_path / "csiq")
     (root / "csiq.DMOS.csv").unlink()
     (root / "csiq.DMOS.xlsx").write_bytes(b"PK placeholder")
-    monkeypatch.setattr(iqa_sets, "_has_openpyxl", lambda: False)
+    monkeypatch.setattr(csiq_reader, "has_openpyxl", lambda: False)
     with pytest.raises(InputError, match="openpyxl") as info:
         load_csiq(root)
     assert "csiq.DMOS.csv" in str(info.value) and "all_by_image" in str(info.value)
@@ -248,7 +407,7 @@ def test_tid2013_range_and_malformed_line(tmp_path):
     root = build_tid2013(tmp_path / "tid")
     labels = root / "mos_with_names.txt"
     labels.write_text("\n".join(TID_LINES).replace("6.0 ", "9.5 "))
-    with pytest.raises(InputError, match=r"\[0.0, 9.0\]"):
+    with pytest.raises(InputError, match=r"\[0, 9\]"):
         load_tid2013(root)
     labels.write_text("5.0 i01_01_1.bmp\nnot-a-number i01_08_5.bmp\n")
     with pytest.raises(InputError, match="line 2"):
@@ -269,7 +428,7 @@ def test_kadid10k_parsing_and_direction(tmp_path):
 def test_kadid10k_range(tmp_path):
     root = build_kadid10k(tmp_path / "kadid")
     (root / "dmos.csv").write_text(KADID_CSV.replace("4.57", "45.7"))
-    with pytest.raises(InputError, match=r"\[1.0, 5.0\]"):
+    with pytest.raises(InputError, match=r"\[1, 5\]"):
         load_kadid10k(root)
 
 
@@ -283,10 +442,17 @@ def test_pipal_parsing(tmp_path):
     assert list(table["mos"]) == [1456.2, 1100.5, 1600.75]  # Elo: higher = better, as is
 
 
-def test_pipal_split_distortion_folders(tmp_path):
-    table = load_pipal(build_pipal(tmp_path / "pipal", split_folders=True))
+def test_pipal_distributed_parts_and_merged_folder(tmp_path):
+    table = load_pipal(build_pipal(tmp_path / "pipal"))  # Distortion_1 ... as distributed
     check_table(table, 3)
     assert {Path(p).parent.name for p in table["distorted"]} == {"Distortion_1", "Distortion_2"}
+    merged = load_pipal(build_pipal(tmp_path / "merged", split_folders=False))
+    assert {Path(p).parent.name for p in merged["distorted"]} == {"Train_Dis"}
+    assert merged["mos"].equals(table["mos"])
+    for part in ("Distortion_1", "Distortion_2"):
+        shutil.rmtree(tmp_path / "pipal" / part)
+    with pytest.raises(InputError, match="Distortion_1, Distortion_2, Distortion_3, Distortion_4"):
+        load_pipal(tmp_path / "pipal")
 
 
 def test_pipal_range_and_malformed(tmp_path):
@@ -299,42 +465,74 @@ def test_pipal_range_and_malformed(tmp_path):
         load_pipal(root)
 
 
-# ---------------------------------------------------------------- TQD (assumed layout)
+# ---------------------------------------------------------------- TQD (no public release)
 
-def test_tqd_parsing_and_dmos_variant(tmp_path):
+def test_tqd_reads_with_a_declared_direction(tmp_path):
     root = build_tqd(tmp_path / "tqd")
-    table = load_tqd(root)
+    table = read("tqd", root)
     assert list(table["distortion"]) == ["synthesis", "jpeg", "synthesis"]
     assert list(table["level"]) == [1, 3, 1]
-    assert list(table["mos"]) == [4.2, 2.1, 3.3]
+    assert list(table["mos"]) == [4.2, 2.1, 3.3] and (table["mos"] == table["mos_raw"]).all()
+
+
+def test_tqd_without_a_declared_direction_is_refused(tmp_path):
+    root = build_tqd(tmp_path / "tqd")
+    with pytest.raises(InputError, match="direction") as info:
+        load_iqa_set("tqd", root)
+    message = str(info.value)
+    assert "higher_better | lower_better" in message and "data.iqa_sets" in message
+    assert "dingkeyan93/DISTS" in message  # where a copy can be requested
+    with pytest.raises(InputError, match="direction must be one of"):
+        load_iqa_set("tqd", root, {"direction": "up"})
+
+
+def test_tqd_distance_scores_are_refused_without_a_direction_and_flipped_with_one(tmp_path):
+    root = build_tqd(tmp_path / "tqd")
+    # A copy whose scores are distances (lower = better): the files alone cannot say so.
     (root / "mos.csv").write_text("reference,distorted,dmos\n"
                                   "reference/bark.png,distorted/bark_synth1.png,0.1\n"
                                   "reference/bark.png,distorted/bark_jpeg3.png,0.7\n")
-    table = load_tqd(root)
+    with pytest.raises(InputError, match="not declared"):
+        load_iqa_set("tqd", root)
+    table = load_iqa_set("tqd", root, {"direction": "lower_better", "score_range": [0, 1]})
     assert list(table["mos"]) == [-0.1, -0.7] and list(table["mos_raw"]) == [0.1, 0.7]
     assert table["mos"].idxmax() == table["mos_raw"].idxmin()
     assert list(table["distortion"]) == ["unspecified"] * 2 and table["level"].isna().all()
+    with pytest.raises(InputError, match="outside the accepted range"):  # a declared scale is checked
+        load_iqa_set("tqd", root, {"direction": "lower_better", "score_range": [0, 0.5]})
 
 
-def test_tqd_needs_score_column(tmp_path):
+def test_tqd_score_column(tmp_path):
     root = build_tqd(tmp_path / "tqd")
     (root / "mos.csv").write_text("ref_name,dist_name,quality\n"
                                   "reference/bark.png,distorted/bark_synth1.png,4\n")
-    with pytest.raises(InputError, match="mos / dmos"):
-        load_tqd(root)
+    with pytest.raises(InputError, match="mos / dmos / score"):
+        load_iqa_set("tqd", root, {"direction": "higher_better"})
+    table = load_iqa_set("tqd", root, {"direction": "higher_better", "score_column": "quality"})
+    assert list(table["mos"]) == [4.0]
+    (root / "mos.csv").write_text("ref_name,dist_name,mos,dmos\n"
+                                  "reference/bark.png,distorted/bark_synth1.png,4,1\n")
+    with pytest.raises(InputError, match="several score columns"):
+        load_iqa_set("tqd", root, {"direction": "higher_better"})
+    with pytest.raises(InputError, match="score_range must be"):
+        load_iqa_set("tqd", root, {"direction": "higher_better", "score_range": [5, 1]})
 
 
 # ---------------------------------------------------------------- KonIQ-10k
 
-def test_koniq10k_parsing_and_direction(tmp_path):
+def test_koniq10k_reads_mos_zscore_by_default(tmp_path):
     table = load_koniq10k(build_koniq10k(tmp_path / "koniq"))
     assert [Path(p).name for p in table["distorted"]] == [r[0] for r in KONIQ_ROWS]
     assert {Path(p).parent.name for p in table["distorted"]} == {"1024x768"}
-    # MOS (1-5, higher = better) as is; MOS_zscore is not what is read.
-    assert list(table["mos"]) == [r[1] for r in KONIQ_ROWS]
+    # MOS_zscore (0-100, higher = better), the scale of published KonIQ results, as is.
+    assert list(table["mos"]) == [r[2] for r in KONIQ_ROWS]
     assert (table["mos"] == table["mos_raw"]).all()
     assert table["mos"].idxmax() == 3 and table["mos"].idxmin() == 2
     assert set(table["distortion"]) == {"authentic"} and table["level"].isna().all()
+    one_to_five = load_iqa_set("koniq10k", tmp_path / "koniq", {"score_column": "MOS"})
+    assert list(one_to_five["mos"]) == [r[1] for r in KONIQ_ROWS]
+    with pytest.raises(InputError, match="score_column must be one of"):
+        load_iqa_set("koniq10k", tmp_path / "koniq", {"score_column": "SD"})
 
 
 def test_koniq10k_half_size_release_and_preference(tmp_path):
@@ -353,12 +551,12 @@ def test_koniq10k_columns_and_range(tmp_path):
     root = build_koniq10k(tmp_path / "koniq")
     labels = root / "koniq10k_scores_and_distributions.csv"
     text = labels.read_text()
-    labels.write_text(text.replace('"MOS",', '"MOS_raw",'))
-    with pytest.raises(InputError, match=r"lacks columns \['mos'\]"):
+    labels.write_text(text.replace('"MOS_zscore"', '"MOS_z"'))
+    with pytest.raises(InputError, match=r"lacks column\(s\) \['MOS_zscore'\]"):
         load_koniq10k(root)
     labels.write_text(text.replace(",3.82,", ",77.38,"))  # a 0-100 score in the 1-5 column
-    with pytest.raises(InputError, match=r"\[1.0, 5.0\]"):
-        load_koniq10k(root)
+    with pytest.raises(InputError, match=r"\[1, 5\]"):
+        load_koniq10k(root, score_column="MOS")
 
 
 # ---------------------------------------------------------------- SPAQ
@@ -393,9 +591,9 @@ def test_spaq_errors(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="'Image name' and 'MOS'"):
         load_spaq(root)
     sheet.assign(MOS=sheet["MOS"] * 10).to_excel(xlsx, index=False)
-    with pytest.raises(InputError, match=r"\[0.0, 100.0\]"):
+    with pytest.raises(InputError, match=r"\[0, 100\]"):
         load_spaq(root)
-    monkeypatch.setattr(iqa_sets, "_has_openpyxl", lambda: False)
+    monkeypatch.setattr(spaq_reader, "has_openpyxl", lambda: False)
     with pytest.raises(InputError, match="openpyxl") as info:
         load_spaq(root)
     assert "MOS and Image attribute scores.csv" in str(info.value)
@@ -424,7 +622,7 @@ def test_livechallenge_inconsistent_mat_files(tmp_path):
     with pytest.raises(InputError, match="match entry by entry"):
         load_livechallenge(root)
     scipy.io.savemat(mos_file, {"AllMOS_release": mos * 10})
-    with pytest.raises(InputError, match=r"\[0.0, 100.0\]"):
+    with pytest.raises(InputError, match=r"\[0, 100\]"):
         load_livechallenge(root)
     scipy.io.savemat(mos_file, {"mos": mos})
     with pytest.raises(InputError, match="no variable 'AllMOS_release'"):
