@@ -30,7 +30,7 @@ figcaption{color:#fff;margin-top:.3rem}
 .question{text-align:center;color:#fff;font-size:1.2rem;margin:.6rem}
 a.button{display:inline-block;background:#1f5fbf;color:#fff;padding:.6rem 1.4rem;border-radius:5px;
  text-decoration:none;font-size:1.1rem}
-kbd{border:1px solid #999;border-radius:3px;padding:0 .3rem;background:#fff}
+kbd{border:1px solid #999;border-radius:3px;padding:0 .3rem;background:#fff;color:#111}
 .code{font-family:monospace;font-size:1.6rem;letter-spacing:.1rem}
 #error{color:#b00;text-align:center;font-weight:bold}
 """
