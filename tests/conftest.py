@@ -17,7 +17,7 @@ TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
 # Devices the hand-written autograd functions are checked on: the CPU always, and CUDA
 # where the machine has it, so `make test` on a GPU machine checks their CUDA paths too
 # (CI has no GPU: there these tests run on the CPU only, nothing is skipped).
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.gpu)] if torch.cuda.is_available() else [])
 
 
 @pytest.fixture(params=DEVICES)

@@ -133,6 +133,7 @@ def _jobs_run(log: str, local: bool) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_tiny_workflow_through_slurm_equals_local_run(slurm_cluster, tiny_workdir, tmp_path):
     local_dir = _workdir(tmp_path, "local", tiny_workdir)
     slurm_dir = _workdir(tmp_path, "slurm", tiny_workdir)

@@ -82,6 +82,7 @@ def test_batch_must_split_evenly_between_processes(tiny_cfg):
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_two_processes_on_batch_halves_equal_one_process(tiny_cfg, tiny_workdir, tmp_path):
     spec = merge(train_spec(tiny_cfg, run_by_name(tiny_cfg, "l1__patchgan-w0.1__s0")),
                  {"steps": 6, "batch_size": 4, "checkpoint_every": 100, "log_every": 1})

@@ -35,6 +35,7 @@ def workflow_copy(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_tiny_workflow_end_to_end(tiny_workdir, tiny_cfg, workflow_copy):
     def snakemake(*args):
         return _snakemake(tiny_workdir, *args, snakefile=workflow_copy / "Snakefile")
