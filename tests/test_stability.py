@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -117,28 +116,53 @@ def test_summary_groups_seeds_and_aggregates(tmp_path):
     assert all(math.isnan(base[c]) for c in ("d_loss_oscillation", "d_win_rate", "grad_spikes_d"))
 
 
-def test_cli_writes_csv_and_rejects_bad_input(tmp_path, capsys):
-    run_dir = tmp_path / "runs" / "l1__patchgan-w0.05__s0"
+def _train_spec(name="l1__patchgan-w0.05__s0", discriminator="patchgan", gan_weight=0.05, seed=0):
+    """The parts of a train spec (asym.config.train_spec) a run record's traits come from."""
+    adversarial = discriminator != "none"
+    return {"run": {"name": name, "fidelity": "l1", "adversarial": adversarial, "setting": name.split("__")[1],
+                    "discriminator": discriminator, "gan_weight": gan_weight,
+                    "objective": "nonsaturating" if adversarial else "none", "seed": seed},
+            "generator": {"name": "swinir"},
+            "discriminator": {"name": discriminator} if adversarial else None}
+
+
+def test_cli_reads_run_records_and_rejects_bad_input(tmp_path, capsys):
+    from asym.optimize.runrecord import write_run_record
+
+    # the folder's name says nothing: the record names the run and its traits
+    run_dir = tmp_path / "runs" / "some-folder"
     run_dir.mkdir(parents=True)
     make_log().to_csv(run_dir / "train_log.csv", index=False)
+    write_run_record(run_dir, _train_spec(), "finished", digest="x")
+    base_dir = tmp_path / "runs" / "other-folder"
+    base_dir.mkdir(parents=True)
+    make_log(adversarial=False).to_csv(base_dir / "train_log.csv", index=False)
+    write_run_record(base_dir, _train_spec("l1__nogan__s3", "none", 0.0, 3), "finished", digest="x")
     out = tmp_path / "stability.csv"
-    runs = json.dumps({"l1__patchgan-w0.05__s0": meta()})
-    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", runs, "--out", str(out)]) == 0
+    logs = [str(run_dir / "train_log.csv"), str(base_dir / "train_log.csv")]
+    assert main(["--logs", *logs, "--out", str(out)]) == 0
     written = pd.read_csv(out)
-    assert list(written.columns) == OUTPUT_COLUMNS and written["n_seeds"].tolist() == [1]
+    assert list(written.columns) == OUTPUT_COLUMNS and written["n_seeds"].tolist() == [1, 1]
+    assert sorted(written["discriminator"]) == ["none", "patchgan"]
+    assert str(written.set_index("discriminator").loc["none", "seeds"]) == "3"
 
-    # a log of a run the config does not know
-    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", "{}", "--out", str(out)]) == 2
-    assert "l1__patchgan-w0.05__s0" in capsys.readouterr().err
+    # a log without its run record names the record and the rule that writes it
+    (run_dir / "run.json").unlink()
+    assert main(["--logs", str(run_dir / "train_log.csv"), "--out", str(out)]) == 2
+    assert "run.json" in capsys.readouterr().err
+    # a broken record
+    (run_dir / "run.json").write_text("{not json")
+    assert main(["--logs", str(run_dir / "train_log.csv"), "--out", str(out)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    write_run_record(run_dir, _train_spec(), "finished", digest="x")
     # a missing log names the file
     missing = tmp_path / "runs" / "x__y__s0" / "train_log.csv"
-    assert main(["--logs", str(missing), "--runs", runs, "--out", str(out)]) == 2
+    assert main(["--logs", str(missing), "--out", str(out)]) == 2
     assert str(missing) in capsys.readouterr().err
     # a log without the expected columns
     make_log().drop(columns=["d_real_acc"]).to_csv(run_dir / "train_log.csv", index=False)
-    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", runs, "--out", str(out)]) == 2
+    assert main(["--logs", str(run_dir / "train_log.csv"), "--out", str(out)]) == 2
     assert "d_real_acc" in capsys.readouterr().err
-    assert main(["--logs", str(run_dir / "train_log.csv"), "--runs", "not json", "--out", str(out)]) == 2
 
 
 def test_module_does_not_import_torch():

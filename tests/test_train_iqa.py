@@ -29,13 +29,15 @@ from asym.config import (
 from asym.nets.discriminators import ProjectedDiscriminator
 from asym.transfer.train_iqa import (
     TRANSFER_COLUMNS,
+    backbone_family,
     IQAModel,
     ProjectedTrunk,
     build_trunk,
     load_image,
     run,
 )
-from asym.optimize.train_sr import load_discriminator, train
+from asym.optimize.final import load_discriminator
+from asym.optimize.train_sr import train
 
 REPO = Path(__file__).resolve().parent.parent
 # A projected design small enough for tests: timm's ResNet-18 (a features_only CNN) as
@@ -112,6 +114,16 @@ def test_iqa_model_gives_one_score_per_image_with_gradients(tiny_cfg, mode):
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.head.parameters())
 
 
+def test_backbone_family_comes_from_the_source_configuration():
+    assert backbone_family({"backbone": "vgg16"}) == "conv"
+    assert backbone_family({"backbone": "dinov2_vits14"}) == "transformer"
+    assert backbone_family({"discriminator": "mine", "design": "vit"}) == "transformer"
+    assert backbone_family({"discriminator": "vit"}) == "transformer"
+    assert backbone_family({"discriminator": "p", "design": "projected", "args": {"backbone": "swin_t"}}) == "transformer"
+    assert backbone_family({"discriminator": "p", "design": "projected", "args": {"backbone": "resnet50"}}) == "conv"
+    assert backbone_family({"discriminator": "patchgan"}) == "conv"
+
+
 def test_transfer_run_returns_the_contract_row(tiny_cfg, tiny_workdir, gan_final):
     spec = _spec(tiny_cfg, "discriminator")
     root = tiny_workdir / tiny_cfg["data"]["iqa_sets"]["synthetic"]["root"]
@@ -120,6 +132,7 @@ def test_transfer_run_returns_the_contract_row(tiny_cfg, tiny_workdir, gan_final
     assert row["init"] == "discriminator" and row["n"] > 0
     assert -1 <= row["srcc"] <= 1 and not math.isnan(row["srcc"])
     assert row["srcc_ci_low"] <= row["srcc"] + 1e-9 <= row["srcc_ci_high"] + 2e-9
+    assert row["backbone_family"] == backbone_family(spec["backbone"]) == "conv"  # the tiny config's PatchGAN
 
 
 def test_full_reference_variant_runs_on_the_same_code(tiny_cfg, tiny_workdir):

@@ -36,9 +36,9 @@ from asym.optimize.train_sr import (
     LOG_COLUMNS,
     PREEMPT_EXIT_CODE,
     import_official,
-    load_generator,
     train,
 )
+from asym.optimize.final import load_generator
 
 
 def _spec(cfg, run="l1__patchgan-w0.1__s0", **changes):
@@ -61,6 +61,12 @@ def test_training_writes_generator_log_and_checkpoint(tiny_cfg, tiny_workdir, tm
     assert saved == spec
     lr = torch.rand(1, 3, 8, 8)
     assert net(lr).shape == (1, 3, 32, 32)
+    # the run record: its spec, the design's traits, finished
+    record = json.loads((out / "run.json").read_text())
+    assert record["run"] == "l1__patchgan-w0.1__s0" and record["spec"] == spec and record["status"] == "finished"
+    assert record["traits"]["level"] == "patch" and record["traits"]["family"] == "conv"
+    assert record["traits"]["gan_weight"] == 0.1 and record["traits"]["adversarial"] is True
+    assert len(record["code_digest"]) == 64
 
 
 def test_l1_training_reduces_the_loss(tiny_cfg, tiny_workdir, tmp_path):
@@ -88,6 +94,7 @@ def test_resumed_run_equals_uninterrupted_run(tiny_cfg, tiny_workdir, tmp_path):
     # Interrupted after step 3 (checkpoint written there), then continued.
     assert train(spec, data, tmp_path / "part", progress=False, stop_after=3) is None
     assert not (tmp_path / "part" / "final.pt").exists()
+    assert json.loads((tmp_path / "part" / "run.json").read_text())["status"] == "running"
     assert checkpoint.load(tmp_path / "part" / "checkpoint.pt", CHECKPOINT_FORMAT)["step"] == 3
     train(spec, data, tmp_path / "part", progress=False)
     _assert_same_result(tmp_path / "full", tmp_path / "part")

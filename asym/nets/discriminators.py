@@ -57,7 +57,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asym.nets.generators import build_from_spec
+from asym.nets.registry import build_from_spec
 
 NORMS = ("batch", "instance", "none")
 

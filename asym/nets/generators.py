@@ -27,7 +27,6 @@ Official weights (never downloaded; put the file there yourself)::
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 from collections.abc import Mapping
@@ -37,6 +36,7 @@ import torch
 from torch import nn
 
 from asym.nets.rrdbnet import RRDBNet
+from asym.nets.registry import build_from_spec
 from asym.nets.swinir import SwinIR
 
 GENERATORS: dict[str, type[nn.Module]] = {"swinir": SwinIR, "rrdbnet": RRDBNet}
@@ -66,40 +66,6 @@ __all__ = [
     "esrgan_old_to_new",
     "load_official",
 ]
-
-
-def _accepted_kwargs(cls: type) -> set[str]:
-    """Keyword arguments ``cls.__init__`` accepts (excluding ``self``)."""
-    params = inspect.signature(cls.__init__).parameters
-    return {
-        n
-        for n, p in params.items()
-        if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    }
-
-
-def build_from_spec(
-    registry: Mapping[str, type[nn.Module]], spec: Mapping, kind: str
-) -> nn.Module:
-    """Instantiate ``registry[spec["name"]]`` with the remaining keys of ``spec``.
-
-    ``kind`` ("generator", "discriminator") only words the error messages.
-    ``spec`` is not modified.
-    """
-    if not isinstance(spec, Mapping) or "name" not in spec:
-        raise ValueError(f"{kind} spec must be a dict with a 'name' key, got {spec!r}")
-    kwargs = dict(spec)
-    name = kwargs.pop("name")
-    if name not in registry:
-        raise ValueError(f"unknown {kind} {name!r}; known: {sorted(registry)}")
-    cls = registry[name]
-    unknown = sorted(set(kwargs) - _accepted_kwargs(cls))
-    if unknown:
-        raise ValueError(
-            f"unknown keyword(s) {unknown} for {kind} {name!r}; "
-            f"accepted: {sorted(_accepted_kwargs(cls))}"
-        )
-    return cls(**kwargs)
 
 
 def build_generator(spec: Mapping) -> nn.Module:

@@ -10,7 +10,9 @@ scored), then scored by every evaluator of the panel. The workflow builds the pa
 with :func:`asym.config.evaluator_panel`, which never includes the run's own training
 metric nor one of its group, so no run is judged by what it was trained on.
 
-Output: one row per test image x evaluator, columns ``EVALUATION_COLUMNS``.
+Output: one row per test image x evaluator, columns ``EVALUATION_COLUMNS``. The run's
+columns (run ... seed, with the discriminator's level and family) come from the run record
+``run.json`` beside the generator file (:mod:`asym.optimize.runrecord`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ import pandas as pd
 import torch
 
 from asym.data.images import bicubic_downsample, load_folder, to_tensor, to_uint8
-from asym.optimize.designs import design_traits
 from asym.assess.fidelity import build_metric, score_pairs
 from asym.io import write_csv, write_png
-from asym.optimize.train_sr import load_generator
+from asym.optimize.runrecord import RECORD_NAME, read_run_record, run_traits
+from asym.optimize.final import load_generator
 
 EVALUATION_COLUMNS = ["run", "generator", "fidelity", "adversarial", "setting", "discriminator", "objective",
                       "disc_level", "disc_family", "gan_weight", "seed", "dataset", "image", "evaluator", "score",
@@ -38,6 +40,16 @@ def super_resolve(generator: torch.nn.Module, hr: torch.Tensor, scale: int) -> t
     with torch.no_grad():
         sr = generator(bicubic_downsample(hr, scale)).clamp(0, 1)
     return sr[..., : hr.shape[-2], : hr.shape[-1]]
+
+
+def run_record_for(generator_path: Path, spec: dict) -> dict:
+    """The run record beside ``generator_path`` (``run.json``, written by train_sr), where one is;
+    for a generator file without one (a pretrained or imported generator evaluated by hand) the
+    same traits derived from the spec the file carries. Run names are never parsed."""
+    path = Path(generator_path).parent / RECORD_NAME
+    if path.is_file():
+        return read_run_record(path)
+    return {"run": spec["run"]["name"], "traits": run_traits(spec)}
 
 
 def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, dataset: str, sr_dir: Path,
@@ -55,19 +67,19 @@ def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, datas
         hrs.append(hr[0])
         srs.append(to_tensor(sr_uint8))
 
-    run = spec["run"]
-    # What kind of discriminator trained it (C4 groups by architecture, not by name).
-    level, family = design_traits(spec["discriminator"]) if spec.get("discriminator") else ("none", "none")
+    record = run_record_for(generator_path, spec)
+    traits = record["traits"]
     rows = []
     for evaluator, metric_spec in panel.items():
         metric = build_metric(metric_spec, device=device)
         scores = score_pairs(metric, srs, hrs, batch_size, device)
         for name, score in zip(names, scores):
             rows.append({
-                "run": run["name"], "generator": spec["generator"]["name"], "fidelity": run["fidelity"],
-                "adversarial": run["adversarial"], "setting": run["setting"], "discriminator": run["discriminator"],
-                "objective": run["objective"], "disc_level": level, "disc_family": family,
-                "gan_weight": run["gan_weight"], "seed": run["seed"], "dataset": dataset,
+                "run": record["run"], "generator": traits["generator"], "fidelity": traits["fidelity"],
+                "adversarial": traits["adversarial"], "setting": traits["setting"],
+                "discriminator": traits["discriminator"], "objective": traits["objective"],
+                "disc_level": traits["level"], "disc_family": traits["family"],
+                "gan_weight": traits["gan_weight"], "seed": traits["seed"], "dataset": dataset,
                 "image": name, "evaluator": evaluator, "score": score,
                 "lower_better": bool(metric.lower_better),
             })

@@ -3,15 +3,11 @@
     python -m asym.optimize.stability \\
         --logs results/optimize/runs/l1__nogan__s0/train_log.csv \\
                results/optimize/runs/l1__patchgan-w0.05__s0/train_log.csv \\
-        --runs '{"l1__nogan__s0": {"fidelity": "l1", "discriminator": "none", "gan_weight": 0,
-                  "objective": "none", "seed": 0},
-                 "l1__patchgan-w0.05__s0": {"fidelity": "l1", "discriminator": "patchgan",
-                  "gan_weight": 0.05, "objective": "nonsaturating", "seed": 0}}' \\
         --out results/optimize/stability.csv
 
-(The workflow's ``stability_summary`` rule builds ``--runs`` from :func:`asym.config.runs`
-for every run of the config; a log's run is the name of the folder it sits in.) Reads
-each run's ``train_log.csv`` (columns step, loss_total, loss_fidelity, loss_gan, loss_d,
+What each run was (its loss, discriminator, GAN weight, objective, seed) comes from the
+run record ``run.json`` that training wrote beside the log (:mod:`asym.optimize.runrecord`);
+folder names are never parsed. Reads each run's ``train_log.csv`` (columns step, loss_total, loss_fidelity, loss_gan, loss_d,
 d_real_acc, d_fake_acc, grad_norm_g, grad_norm_d, lr, seconds; one row every
 ``log_every`` steps) and writes one row per (discriminator, gan_weight, objective, fidelity): the discriminator design and
 GAN settings, and the training loss too, because loss values of different fidelity
@@ -65,7 +61,6 @@ a group where every run is NaN gets NaN. No torch: pandas and numpy only.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -73,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from asym.io import InputError, write_csv
+from asym.optimize.runrecord import read_run_record
 
 LOG_COLUMNS = ("step", "loss_total", "loss_fidelity", "loss_gan", "loss_d", "d_real_acc", "d_fake_acc",
                "grad_norm_g", "grad_norm_d")
@@ -158,16 +154,18 @@ def _nanmean(values) -> float:
 
 
 def summarize(logs: dict[str, pd.DataFrame], runs: dict[str, dict]) -> pd.DataFrame:
-    """One row per group from ``{run name: train log}`` and the runs' metadata (``--runs``)."""
+    """One row per group from ``{run name: train log}`` and ``{run name: traits}`` (the ``traits``
+    of each run record, or any mapping with the keys ``RUN_KEYS``)."""
     rows = []
     for name, log in logs.items():
         if name not in runs:
-            raise InputError(f"run {name!r} (its train_log.csv) is not among the runs given with --runs; "
+            raise InputError(f"run {name!r} (its train_log.csv) has no traits among the run records; "
                              f"known runs: {sorted(runs)[:5]}{' ...' if len(runs) > 5 else ''}")
         meta = runs[name]
         lacking = [k for k in RUN_KEYS if k not in meta]
         if lacking:
-            raise InputError(f"--runs entry {name!r} lacks {lacking}; expected the keys {list(RUN_KEYS)}")
+            raise InputError(f"the traits of run {name!r} lack {lacking}; expected the keys {list(RUN_KEYS)} "
+                             "(a run.json written by python -m asym.optimize.train_sr)")
         adversarial = meta["discriminator"] not in (None, "none")
         rows.append({**{k: meta[k] for k in RUN_KEYS}, "gan_weight": float(meta["gan_weight"]),
                      **run_statistics(log, adversarial)})
@@ -193,19 +191,14 @@ def summarize(logs: dict[str, pd.DataFrame], runs: dict[str, dict]) -> pd.DataFr
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m asym.optimize.stability", description=__doc__.split("\n\n")[0])
     parser.add_argument("--logs", nargs="+", required=True, type=Path, help="runs' train_log.csv files")
-    parser.add_argument("--runs", required=True,
-                        help='JSON {run name: {"fidelity", "discriminator", "gan_weight", "objective", "seed"}}')
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     try:
-        try:
-            runs = json.loads(args.runs)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"--runs is not valid JSON ({exc}); pass the object the workflow builds "
-                             "from asym.config.runs") from exc
-        if not isinstance(runs, dict):
-            raise InputError("--runs must be a JSON object keyed by run name")
-        logs = {path.parent.name: read_log(path) for path in args.logs}
+        logs, runs = {}, {}
+        for path in args.logs:
+            log = read_log(path)
+            record = read_run_record(path.parent)  # written by train_sr beside its log
+            logs[record["run"]], runs[record["run"]] = log, record["traits"]
         table = summarize(logs, runs)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -100,9 +100,10 @@ from asym.assess.fidelity import build_metric
 from asym.io import write_csv
 from asym.nets.discriminators import build_discriminator
 from asym.nets.generators import build_generator, load_official
+from asym.optimize.final import FINAL_FORMAT
+from asym.optimize.runrecord import write_run_record
 
 CHECKPOINT_FORMAT = "asym-train-sr-v1"
-FINAL_FORMAT = "asym-sr-final-v1"
 LOG_COLUMNS = ["step", "loss_total", "loss_fidelity", "loss_gan", "loss_d", "d_real_acc", "d_fake_acc",
                "grad_norm_g", "grad_norm_d", "lr", "seconds"]
 # SwinIR's classical-SR schedule halves the LR at 250k/400k/450k/475k of 500k steps.
@@ -306,8 +307,12 @@ def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
                              "each takes an equal share of every batch")
         if rank == 0:
             out_dir.mkdir(parents=True, exist_ok=True)
-        return _train(spec, Path(train_dir), out_dir, ckpt_path, final_path, progress, stop_after, restart_stale,
-                      preempt, rank, world, device)
+            write_run_record(out_dir, spec, "running")  # what this run is, before any step
+        final = _train(spec, Path(train_dir), out_dir, ckpt_path, final_path, progress, stop_after, restart_stale,
+                       preempt, rank, world, device)
+        if final is not None and rank == 0:
+            write_run_record(out_dir, spec, "finished")
+        return final
     finally:
         if owns_group:
             dist.destroy_process_group()
@@ -507,25 +512,8 @@ def import_official(spec: dict, out_dir: Path) -> Path:
     final_path.parent.mkdir(parents=True, exist_ok=True)
     checkpoint.save({"format": FINAL_FORMAT, "spec": spec, "step": 0, "params": net.state_dict(),
                      "discriminator": None}, final_path)
+    write_run_record(final_path.parent, spec, "finished")
     return final_path
-
-
-def load_generator(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """Rebuild a trained generator from a run's ``final.pt``; returns (model in eval mode, spec)."""
-    state = checkpoint.load(path, FINAL_FORMAT)
-    net = build_generator(state["spec"]["generator"])
-    net.load_state_dict(state["params"])
-    return net.to(device).eval(), state["spec"]
-
-
-def load_discriminator(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """Rebuild the trained discriminator of a GAN run from its ``final.pt``; returns (model, spec)."""
-    state = checkpoint.load(path, FINAL_FORMAT)
-    if state.get("discriminator") is None:
-        raise checkpoint.CheckpointError(f"{path} is a run without a discriminator (no adversarial loss)")
-    net = build_discriminator(state["spec"]["discriminator"])
-    net.load_state_dict(state["discriminator"])
-    return net.to(device).eval(), state["spec"]
 
 
 def main(argv=None) -> None:

@@ -54,7 +54,8 @@ resized so their shorter side is ``resize`` pixels (SPAQ's photographs are about
 4000x3000). Training sees random ``crop`` x ``crop`` crops; testing averages the
 predictions over a fixed 3x3 grid of crops covering each image. The model runs on
 ``device`` (the config's). Output: one row with ``TRANSFER_COLUMNS``, SRCC's 95 % CI
-from a bootstrap over test contents (references, or images of an NR set).
+from a bootstrap over test contents (references, or images of an NR set);
+``backbone_family`` (``conv`` or ``transformer``) says what kind of network the source is.
 """
 
 from __future__ import annotations
@@ -75,9 +76,20 @@ from asym.io import read_rgb, write_csv
 from asym.nets.backbones import build_backbone
 from asym.nets.discriminators import ProjectedDiscriminator, build_discriminator
 from asym.analysis.stats import bootstrap_correlation, logistic_plcc, srcc
-from asym.optimize.train_sr import load_discriminator
+from asym.optimize.designs import TRANSFORMER_BACKBONES, design_traits
+from asym.optimize.final import load_discriminator
 
-TRANSFER_COLUMNS = ["backbone", "init", "dataset", "n", "seed", "srcc", "srcc_ci_low", "srcc_ci_high", "plcc"]
+TRANSFER_COLUMNS = ["backbone", "backbone_family", "init", "dataset", "n", "seed", "srcc", "srcc_ci_low",
+                    "srcc_ci_high", "plcc"]
+
+
+def backbone_family(backbone: dict) -> str:
+    """``"transformer"`` or ``"conv"``: what kind of network a transfer source is (claim C5
+    contrasts them). Read from the source's configuration, the same way for a discriminator
+    design (:func:`asym.optimize.designs.design_traits`) as for a named feature backbone."""
+    if "discriminator" in backbone:
+        return design_traits(_design_spec(backbone))[1]
+    return "transformer" if backbone["backbone"] in TRANSFORMER_BACKBONES else "conv"
 
 
 class ProjectedTrunk(nn.Module):
@@ -291,7 +303,8 @@ def run(spec: dict, kind: str, root: Path, discriminator_file: Path | None = Non
     low, high = bootstrap_correlation(scored, "srcc", groups="content", n_boot=spec["n_boot"],
                                       seed=spec["split_seed"])
     return {
-        "backbone": spec["name"], "init": spec["init"], "dataset": spec["dataset"], "n": len(scored),
+        "backbone": spec["name"], "backbone_family": backbone_family(spec["backbone"]), "init": spec["init"],
+        "dataset": spec["dataset"], "n": len(scored),
         "seed": spec["split_seed"], "srcc": srcc(scored["score"], scored["mos"]),
         "srcc_ci_low": low, "srcc_ci_high": high, "plcc": logistic_plcc(scored["score"], scored["mos"]),
     }

@@ -79,6 +79,7 @@ rule train_sr:
     output:
         final=f"{RES}/optimize/runs/{{run}}/final.pt",
         log=f"{RES}/optimize/runs/{{run}}/train_log.csv",
+        record=f"{RES}/optimize/runs/{{run}}/run.json",
     params:
         spec=lambda w: dumps(train_spec(CFG, RUNS[w.run])),
         train_dir=CFG["data"]["sr_train"],
@@ -99,6 +100,7 @@ rule train_sr:
 rule evaluate_run:
     input:
         final=rules.train_sr.output.final,
+        record=rules.train_sr.output.record,
         data=CFG["data"]["sr_test"],
         fitted=lambda w: fitted_files(CFG, evaluator_panel(CFG, RUNS[w.run])),
         weights=lambda w: weight_files(evaluator_panel(CFG, RUNS[w.run])),
@@ -141,14 +143,12 @@ rule evaluation_table:
 rule stability_summary:
     input:
         logs=TRAIN_LOGS,
+        # each log's run record (run.json beside it): what the run was
+        records=[str(Path(log).with_name("run.json")) for log in TRAIN_LOGS],
         code=code("optimize.stability"),
     output:
         f"{RES}/optimize/stability.csv",
-    params:
-        # each log's run metadata, keyed by run name (the log's folder)
-        runs=dumps({name: {k: run.as_dict()[k] for k in ("fidelity", "discriminator", "gan_weight",
-                                                          "objective", "seed")} for name, run in RUNS.items()}),
     log:
         f"{RES}/logs/optimize/stability_summary.log",
     shell:
-        "{PY} -m asym.optimize.stability --logs {input.logs} --runs {params.runs:q} --out {output} > {log} 2>&1"
+        "{PY} -m asym.optimize.stability --logs {input.logs} --out {output} > {log} 2>&1"
