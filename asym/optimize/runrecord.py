@@ -19,14 +19,13 @@ config changes; the record travels with the run's outputs instead. Content::
 
 ``level`` and ``family`` come from the discriminator's config entry
 (:func:`asym.optimize.designs.design_traits`), ``"none"`` without a discriminator.
-``code_digest`` is a SHA-256 over the package files the training module runs
-(:func:`asym.codedeps.module_files`), so a record says which code made it.
+``code_digest`` is :func:`asym.codedeps.code_digest` of the training module (a SHA-256
+over the package files it runs, as its checkpoints record), so a record says which code made it.
 No torch: the analysis side may read records too.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -66,18 +65,12 @@ def run_traits(spec: dict) -> dict:
 
 
 def code_digest(module: str = TRAINING_MODULE) -> str | None:
-    """SHA-256 over the paths (relative to the package) and contents of the files ``module``
-    runs; None where the sources cannot be read (e.g. an installed wheel without them)."""
-    from asym.codedeps import ROOT, module_files
+    """:func:`asym.codedeps.code_digest` of ``module`` (what training checkpoints record too);
+    None where the sources cannot be read (e.g. an installed wheel without them)."""
+    from asym import codedeps
 
     try:
-        files = module_files(module)
-        digest = hashlib.sha256()
-        for name in files:
-            path = Path(name)
-            digest.update(str(path.relative_to(ROOT)).encode())
-            digest.update(path.read_bytes())
-        return digest.hexdigest()
+        return codedeps.code_digest(module)
     except (OSError, ValueError):
         return None
 
