@@ -144,6 +144,47 @@ def _pretrain_problems(cfg: dict) -> list[str]:
     return problems
 
 
+# Label of the published checkpoint of each named backbone (asym.nets.backbones.BACKBONES):
+# what its pre-training was, which is what a transfer result's ``init`` says. DINOv2's
+# self-supervised weights and CLIP's image tower are not ImageNet classifiers.
+# resnet18 is no named backbone but a timm CNN build_backbone also builds (small configs, tests).
+WEIGHTS_LABELS = {"vgg16": "imagenet", "resnet50": "imagenet", "convnext_tiny": "imagenet", "swin_t": "imagenet",
+                  "clip_vit_b16": "clip", "dinov2_vits14": "dinov2", "resnet18": "imagenet"}
+# The two inits every transfer backbone has: drawn weights, and a trained discriminator's.
+RANDOM_INIT, DISC_INIT = "random", "disc"
+
+
+def transfer_checkpoint_label(cfg: dict, backbone: str) -> str | None:
+    """The init label of a transfer entry's published checkpoint (``imagenet``, ``dinov2``,
+    ``clip``, ...), None when its architecture has none (a PatchGAN, U-Net, ViT trunk).
+
+    A named backbone's label is its own; a projected design's is its backbone's.
+    """
+    spec = cfg["transfer"]["backbones"][backbone]
+    if "backbone" in spec:
+        return WEIGHTS_LABELS.get(spec["backbone"])
+    design = cfg["optimize"]["discriminators"].get(spec.get("discriminator", ""), {})
+    return WEIGHTS_LABELS.get(design.get("backbone", "vgg16")) if design.get("name") == "projected" else None
+
+
+def transfer_disc_runs(cfg: dict, backbone: str) -> list[str]:
+    """The GAN runs (one per ``optimize.seeds``) whose discriminators give the ``disc`` arm."""
+    src = cfg["transfer"]["backbones"][backbone].get("disc_runs")
+    if not src:
+        return []
+    return [r.name for r in runs(cfg) if (r.fidelity, r.setting) == (src["loss"], src["setting"])]
+
+
+def transfer_disc_run(cfg: dict, backbone: str, split_seed: int) -> str:
+    """The GAN run the ``disc`` arm of split ``split_seed`` starts from: the splits take the
+    runs of the optimization seeds in turn (split i -> seed i mod n), so the arm spans seeds."""
+    names = transfer_disc_runs(cfg, backbone)
+    if not names:
+        raise ConfigError(f"transfer.backbones.{backbone}: init {DISC_INIT!r} needs disc_runs "
+                          "({loss: <a loss>, setting: <a GAN setting of that design>})")
+    return names[cfg["transfer"]["split_seeds"].index(int(split_seed)) % len(names)]
+
+
 def _transfer_problems(cfg: dict) -> list[str]:
     transfer = cfg.get("transfer")
     if not transfer:
@@ -152,7 +193,6 @@ def _transfer_problems(cfg: dict) -> list[str]:
     from asym.data.iqa_sets import is_no_reference
 
     problems = []
-    run_names = {r.name: r for r in runs(cfg)}
     sets = cfg["data"]["iqa_sets"]
     for name in transfer["datasets"]:
         if name not in sets:
@@ -163,41 +203,62 @@ def _transfer_problems(cfg: dict) -> list[str]:
     for name in transfer.get("dataset_modes", {}):
         if name not in transfer["datasets"]:
             problems.append(f"transfer.dataset_modes: {name!r} is not in transfer.datasets")
-    designs = cfg["optimize"]["discriminators"]
-    for name, spec in transfer["backbones"].items():
-        where = f"transfer.backbones.{name}"
-        if ("discriminator" in spec) == ("backbone" in spec):
-            problems.append(f"{where}: give exactly one of 'discriminator' (a design) or 'backbone' (a named one)")
-            continue
-        if "discriminator" in spec:
-            design = designs.get(spec["discriminator"])
-            if design is None:
-                problems.append(f"{where}.discriminator: {spec['discriminator']!r} is not under optimize.discriminators")
-                continue
-            patch = design.get("patch_size", 8) if design["name"] == "vit" else 1
-            if transfer["crop"] % patch:
-                problems.append(f"{where}: transfer.crop {transfer['crop']} is not a multiple of the ViT "
-                                f"design's patch_size {patch}")
-            if "imagenet" in spec["inits"]:
-                if design["name"] != "projected":
-                    problems.append(f"{where}.inits: a {design['name']!r} discriminator trunk has no ImageNet "
-                                    "weights (only projected designs have a pre-trained backbone)")
-                elif "weights" not in spec and "weights" not in design:
-                    problems.append(f"{where}: init imagenet needs 'weights' (path to the pinned file of the "
-                                    f"projected design's backbone {design.get('backbone', 'vgg16')!r})")
-            if "discriminator" in spec["inits"]:
-                run = run_names.get(spec.get("run", ""))
-                if run is None:
-                    problems.append(f"{where}.run: init 'discriminator' needs 'run', a GAN run of this config")
-                elif run.discriminator != spec["discriminator"]:
-                    problems.append(f"{where}.run: {run.name} trained a {run.discriminator!r} discriminator, "
-                                    f"not {spec['discriminator']!r}")
-        else:
-            if "discriminator" in spec["inits"]:
-                problems.append(f"{where}.inits: init 'discriminator' needs a 'discriminator' design")
-            if "imagenet" in spec["inits"] and "weights" not in spec:
-                problems.append(f"{where}: init imagenet needs 'weights' (path to the pinned file)")
+    for name in transfer["backbones"]:
+        problems += _transfer_backbone_problems(cfg, name)
     return problems
+
+
+def _transfer_backbone_problems(cfg: dict, name: str) -> list[str]:
+    """What is wrong with ``transfer.backbones.<name>`` (see :func:`transfer_checkpoint_label`)."""
+    spec, where = cfg["transfer"]["backbones"][name], f"transfer.backbones.{name}"
+    designs = cfg["optimize"]["discriminators"]
+    if "discriminator" not in spec and "backbone" not in spec:
+        return [f"{where}: give 'discriminator' (a design) or 'backbone' (a named one), or both"]
+    design = designs.get(spec.get("discriminator"))
+    if "discriminator" in spec and design is None:
+        return [f"{where}.discriminator: {spec['discriminator']!r} is not under optimize.discriminators"]
+    problems = []
+    if design is not None and "backbone" in spec and not (
+            design["name"] == "projected" and design.get("backbone", "vgg16") == spec["backbone"]
+            and design.get("finetune")):
+        problems.append(f"{where}: the disc arm of backbone {spec['backbone']!r} needs a discriminator whose "
+                        f"backbone is {spec['backbone']!r} and trains (name: projected, backbone: "
+                        f"{spec['backbone']}, finetune: true); {spec['discriminator']!r} is not one")
+    if design is not None and design["name"] == "vit" and cfg["transfer"]["crop"] % design.get("patch_size", 8):
+        problems.append(f"{where}: transfer.crop {cfg['transfer']['crop']} is not a multiple of the ViT "
+                        f"design's patch_size {design.get('patch_size', 8)}")
+    label = transfer_checkpoint_label(cfg, name)
+    arms = [RANDOM_INIT, DISC_INIT] + ([label] if label else [])
+    unknown = [i for i in spec["inits"] if i not in arms]
+    if unknown:
+        problems.append(f"{where}.inits: {unknown} are not inits of this backbone; use {arms} (the published "
+                        "checkpoint is named by its pre-training, asym.config.WEIGHTS_LABELS)")
+    if label and set(arms) - set(spec["inits"]):
+        problems.append(f"{where}.inits: a backbone with a published checkpoint is trained from random, from "
+                        f"that checkpoint ({label}) and from a discriminator ({DISC_INIT}); add "
+                        f"{sorted(set(arms) - set(spec['inits']))}")
+    if label in spec["inits"] and transfer_weights(cfg, name, label) is None:
+        problems.append(f"{where}: init {label} needs 'weights' (path to the pinned checkpoint file)")
+    if DISC_INIT in spec["inits"]:
+        problems += _disc_arm_problems(cfg, name, design)
+    return problems
+
+
+def _disc_arm_problems(cfg: dict, name: str, design: dict | None) -> list[str]:
+    spec, where = cfg["transfer"]["backbones"][name], f"transfer.backbones.{name}"
+    if design is None:
+        return [f"{where}: init {DISC_INIT!r} needs 'discriminator' (the design whose trained weights it reuses)"]
+    src = spec.get("disc_runs")
+    if not src:
+        return [f"{where}: init {DISC_INIT!r} needs disc_runs: {{loss: <a loss>, setting: <a GAN setting of "
+                f"{spec['discriminator']!r}>}} (its runs of every optimize seed are drawn from)"]
+    setting = next((a for a in cfg["optimize"]["adversarial"] if a["name"] == src["setting"]), None)
+    if setting is None or setting.get("discriminator") != spec["discriminator"]:
+        return [f"{where}.disc_runs.setting: {src['setting']!r} is not an adversarial setting that trains the "
+                f"{spec['discriminator']!r} discriminator"]
+    if not transfer_disc_runs(cfg, name):
+        return [f"{where}.disc_runs: setting {src['setting']!r} is not trained with loss {src['loss']!r}"]
+    return []
 
 
 def transfer_jobs(cfg: dict) -> list[str]:
@@ -218,17 +279,17 @@ def transfer_mode(cfg: dict, dataset: str) -> str:
 def transfer_weights(cfg: dict, backbone: str, init: str) -> str | None:
     """The pinned weights file a transfer job reads, if any (an input of its rule).
 
-    A named backbone's or a projected design's ``imagenet`` init reads the entry's
-    ``weights`` (a projected design's own ``weights`` otherwise); a ``discriminator``
-    init of a projected design on ImageNet weights rebuilds that design, which reads
-    the design's file before the GAN run's state replaces it.
+    The checkpoint arm (``imagenet``, ``dinov2``, ...) reads the entry's ``weights`` (a
+    projected design's own ``weights`` otherwise); the ``disc`` arm of a design on
+    pinned weights rebuilds that design, which reads the design's file before the GAN
+    run's state replaces it.
     """
     spec = cfg["transfer"]["backbones"][backbone]
     design = cfg["optimize"]["discriminators"].get(spec.get("discriminator", ""), {})
-    if init == "imagenet":
+    if init == DISC_INIT:
+        return design.get("weights") if design.get("init") == "imagenet" else None
+    if init != RANDOM_INIT:
         return spec.get("weights", design.get("weights"))
-    if init == "discriminator" and design.get("name") == "projected" and design.get("init") == "imagenet":
-        return design.get("weights")
     return None
 
 
@@ -237,18 +298,22 @@ def transfer_spec(cfg: dict, job: str) -> dict:
 
     A discriminator source carries its design as built: ``design`` (the constructor
     name, e.g. "projected") and ``args`` (the rest of optimize.discriminators.<name>).
+    Drawn weights differ per split: ``init_seed`` is the entry's (default 0) plus the
+    split seed. The ``disc`` arm names its GAN run (``disc_run``, :func:`transfer_disc_run`).
     """
     backbone, init, dataset, seed = job.rsplit("__", 3)
-    t = cfg["transfer"]
+    t, split_seed = cfg["transfer"], int(seed[1:])
     source = copy.deepcopy(t["backbones"][backbone])
     source.pop("inits")
-    source.pop("run", None)
+    source.pop("disc_runs", None)
+    source["init_seed"] = source.get("init_seed", 0) + split_seed
     if "discriminator" in source:
         args = copy.deepcopy(cfg["optimize"]["discriminators"][source["discriminator"]])
         source["design"] = args.pop("name")
         source["args"] = args
     keys = ("test_fraction", "steps", "batch_size", "crop", "lr", "backbone_lr_scale", "stages", "hidden", "n_boot")
-    return {"name": backbone, "init": init, "dataset": dataset, "split_seed": int(seed[1:]), "backbone": source,
+    return {"name": backbone, "init": init, "dataset": dataset, "split_seed": split_seed, "backbone": source,
+            "disc_run": transfer_disc_run(cfg, backbone, split_seed) if init == DISC_INIT else None,
             "mode": transfer_mode(cfg, dataset), "resize": t.get("resize"), "device": cfg["device"],
             **{k: t[k] for k in keys}}
 

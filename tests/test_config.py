@@ -132,8 +132,14 @@ def test_transfer_jobs_and_specs(demo):
 
 def test_transfer_discriminator_init_needs_a_matching_gan_run(demo):
     bad = copy.deepcopy(demo)
-    bad["transfer"]["backbones"]["patchgan"]["run"] = "l1__nogan__s0"
-    with pytest.raises(ConfigError, match="l1__nogan__s0"):
+    bad["transfer"]["backbones"]["patchgan"]["disc_runs"] = {"loss": "l1", "setting": "nogan"}
+    with pytest.raises(ConfigError, match="'nogan' is not an adversarial setting that trains the 'patchgan'"):
+        validate(bad)
+    bad["transfer"]["backbones"]["patchgan"]["disc_runs"] = {"loss": "l1", "setting": "vit-w0.05"}
+    with pytest.raises(ConfigError, match="'vit-w0.05' is not an adversarial setting that trains the 'patchgan'"):
+        validate(bad)
+    del bad["transfer"]["backbones"]["patchgan"]["disc_runs"]
+    with pytest.raises(ConfigError, match="needs disc_runs"):
         validate(bad)
 
 

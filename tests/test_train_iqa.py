@@ -1,4 +1,4 @@
-"""Transfer stage: IQA models on reused backbones (random, ImageNet or discriminator init).
+"""Transfer stage: IQA models on reused backbones (random, published checkpoint or discriminator init).
 
 Run: ``python -m pytest -q tests/test_train_iqa.py`` (about half a minute: two 2-step
 GAN runs, a few 3-step fine-tunings on tiny sets).
@@ -22,6 +22,7 @@ from asym.config import (
     run_by_name,
     train_spec,
     transfer_jobs,
+    transfer_checkpoint_label,
     transfer_mode,
     transfer_spec,
     validate,
@@ -62,8 +63,8 @@ def projected_cfg(tiny_cfg):
     cfg["optimize"]["adversarial"].append(
         {"name": "proj-w0.1", "discriminator": "proj", "gan_weight": 0.1, "objective": "hinge", "losses": ["l1"]})
     cfg["transfer"]["backbones"]["proj_resnet18"] = {
-        "discriminator": "proj", "run": "l1__proj-w0.1__s0", "weights": "unused-here.pth",
-        "inits": ["random", "imagenet", "discriminator"]}
+        "discriminator": "proj", "disc_runs": {"loss": "l1", "setting": "proj-w0.1"}, "weights": "unused-here.pth",
+        "inits": ["random", "imagenet", "disc"]}
     return validate(cfg)
 
 
@@ -84,7 +85,7 @@ def _spec(cfg, init, backbone=None):
 
 def test_discriminator_init_carries_the_trained_weights(tiny_cfg, gan_final):
     disc, _ = load_discriminator(gan_final)
-    trunk = build_trunk(_spec(tiny_cfg, "discriminator")["backbone"], "discriminator", gan_final)
+    trunk = build_trunk(_spec(tiny_cfg, "disc")["backbone"], "disc", gan_final)
     first = next(trunk.parameters())
     assert torch.equal(first, next(disc.trunk().parameters()))
     random_trunk = build_trunk(_spec(tiny_cfg, "random")["backbone"], "random")
@@ -93,13 +94,13 @@ def test_discriminator_init_carries_the_trained_weights(tiny_cfg, gan_final):
 
 
 def test_discriminator_init_needs_the_file_and_the_same_design(tiny_cfg, gan_final):
-    backbone = _spec(tiny_cfg, "discriminator")["backbone"]
+    backbone = _spec(tiny_cfg, "disc")["backbone"]
     with pytest.raises(ValueError, match="--discriminator"):
-        build_trunk(backbone, "discriminator", None)
+        build_trunk(backbone, "disc", None)
     with pytest.raises(ValueError, match="not the configured 'patchgan' design"):
-        build_trunk({**backbone, "args": {**backbone["args"], "ndf": 16}}, "discriminator", gan_final)
+        build_trunk({**backbone, "args": {**backbone["args"], "ndf": 16}}, "disc", gan_final)
     with pytest.raises(ValueError, match="'vit'"):
-        build_trunk({**backbone, "design": "vit", "args": {}}, "discriminator", gan_final)
+        build_trunk({**backbone, "design": "vit", "args": {}}, "disc", gan_final)
     with pytest.raises(ValueError, match="only projected designs"):
         build_trunk(backbone, "imagenet")
 
@@ -125,11 +126,11 @@ def test_backbone_family_comes_from_the_source_configuration():
 
 
 def test_transfer_run_returns_the_contract_row(tiny_cfg, tiny_workdir, gan_final):
-    spec = _spec(tiny_cfg, "discriminator")
+    spec = _spec(tiny_cfg, "disc")
     root = tiny_workdir / tiny_cfg["data"]["iqa_sets"]["synthetic"]["root"]
     row = run(spec, "synthetic", root, gan_final)
     assert list(row) == TRANSFER_COLUMNS
-    assert row["init"] == "discriminator" and row["n"] > 0
+    assert row["init"] == "disc" and row["n"] > 0
     assert -1 <= row["srcc"] <= 1 and not math.isnan(row["srcc"])
     assert row["srcc_ci_low"] <= row["srcc"] + 1e-9 <= row["srcc_ci_high"] + 2e-9
     assert row["backbone_family"] == backbone_family(spec["backbone"]) == "conv"  # the tiny config's PatchGAN
@@ -219,7 +220,7 @@ def test_projected_inits_differ_only_where_they_should(projected_cfg, projected_
     assert source["design"] == "projected" and source["args"]["backbone"] == "resnet18"
     random_ = build_trunk(source, "random")
     imagenet = build_trunk({**source, "weights": str(tmp_path / "resnet18.pth")}, "imagenet")
-    learned = build_trunk(source, "discriminator", projected_final)
+    learned = build_trunk(source, "disc", projected_final)
     disc, _ = load_discriminator(projected_final)
 
     def backbone(trunk):
@@ -242,10 +243,10 @@ def test_projected_inits_differ_only_where_they_should(projected_cfg, projected_
 
 
 def test_projected_discriminator_transfer_run(projected_cfg, projected_final, tiny_workdir):
-    spec = _spec(projected_cfg, "discriminator", "proj_resnet18")
+    spec = _spec(projected_cfg, "disc", "proj_resnet18")
     root = tiny_workdir / projected_cfg["data"]["iqa_sets"]["synthetic"]["root"]
     row = run(spec, "synthetic", root, projected_final)
-    assert row["backbone"] == "proj_resnet18" and row["init"] == "discriminator"
+    assert row["backbone"] == "proj_resnet18" and row["init"] == "disc"
     assert not math.isnan(row["srcc"])
 
 
@@ -273,7 +274,7 @@ def test_transfer_config_modes_and_checks(projected_cfg):
     assert "cannot train a full-reference" in problems(
         lambda c: c["transfer"]["dataset_modes"].update(koniq10k="fr"))
     assert "not in transfer.datasets" in problems(lambda c: c["transfer"]["dataset_modes"].update(tqd="fr"))
-    assert "has no ImageNet weights" in problems(
+    assert "are not inits of this backbone; use ['random', 'disc']" in problems(
         lambda c: c["transfer"]["backbones"]["patchgan"]["inits"].append("imagenet"))
     assert "needs 'weights'" in problems(lambda c: c["transfer"]["backbones"]["proj_resnet18"].pop("weights"))
     assert "no reference images" in problems(lambda c: c["assess"]["datasets"].append("koniq10k"))
@@ -297,8 +298,122 @@ def test_paper_transfer_section():
                for n, b in t["backbones"].items() if "discriminator" in b}
     assert {"patchgan", "vit", "projected"} <= set(designs.values())
     for name, design in designs.items():
-        assert "discriminator" in t["backbones"][name]["inits"] and "random" in t["backbones"][name]["inits"]
+        assert "disc" in t["backbones"][name]["inits"] and "random" in t["backbones"][name]["inits"]
         if design == "projected":
-            assert "imagenet" in t["backbones"][name]["inits"]
+            assert transfer_checkpoint_label(cfg, name) in t["backbones"][name]["inits"]
     jobs = transfer_jobs(cfg)
     assert len(jobs) == len(set(jobs)) and all(np.isfinite(transfer_spec(cfg, j)["lr"]) for j in jobs)
+
+
+# ---------------------------------------------------------------- C3 on equal footing
+
+@pytest.fixture(scope="module")
+def demo_cfg():
+    return load_config(REPO / "workflow" / "config" / "demo.yaml")
+
+
+def test_random_arm_draws_new_weights_per_split(demo_cfg):
+    specs = {j: transfer_spec(demo_cfg, j) for j in transfer_jobs(demo_cfg) if j.split("__")[:2] == ["patchgan", "random"]}
+    seeds = sorted((s["split_seed"], s["backbone"]["init_seed"]) for s in specs.values())
+    assert seeds == [(0, 0), (1, 1), (2, 2)]  # init seed follows the split, never reused
+    trunks = [build_trunk(s["backbone"], "random") for s in specs.values()]
+    firsts = [next(t.parameters()).detach() for t in trunks]
+    assert not torch.equal(firsts[0], firsts[1]) and not torch.equal(firsts[1], firsts[2])
+
+
+def test_disc_arm_takes_the_gan_runs_of_several_seeds(demo_cfg):
+    from asym.config import transfer_disc_run, transfer_disc_runs
+
+    assert transfer_disc_runs(demo_cfg, "patchgan") == ["l1__patchgan-w0.05__s0", "l1__patchgan-w0.05__s1"]
+    by_split = {transfer_spec(demo_cfg, j)["split_seed"]: transfer_spec(demo_cfg, j)["disc_run"]
+                for j in transfer_jobs(demo_cfg) if j.split("__")[:2] == ["patchgan", "disc"]}
+    # split i reuses the run of optimize seed i mod 2: both seeds' discriminators are used
+    assert by_split == {0: "l1__patchgan-w0.05__s0", 1: "l1__patchgan-w0.05__s1", 2: "l1__patchgan-w0.05__s0"}
+    assert transfer_disc_run(demo_cfg, "patchgan", 1) == by_split[1]
+    assert all(transfer_spec(demo_cfg, j)["disc_run"] is None for j in transfer_jobs(demo_cfg) if "__random__" in j)
+
+
+def test_paper_backbones_with_a_checkpoint_have_all_three_arms_named_by_their_weights():
+    cfg = load_config(REPO / "workflow" / "config" / "paper.yaml")
+    backbones = cfg["transfer"]["backbones"]
+    labels = {name: transfer_checkpoint_label(cfg, name) for name in backbones}
+    assert labels["dinov2_vits14"] == labels["projected_dinov2"] == "dinov2"  # self-supervised, not ImageNet
+    assert labels["vgg16"] == labels["resnet50"] == labels["projected_resnet50"] == "imagenet"
+    assert labels["patchgan"] is None and labels["vit"] is None
+    for name, label in labels.items():
+        arms = {"random", "disc"} | ({label} if label else set())
+        assert set(backbones[name]["inits"]) == arms, name
+    # a named backbone's disc arm is a discriminator that trained that very network
+    for name in ("vgg16", "resnet50", "dinov2_vits14"):
+        design = cfg["optimize"]["discriminators"][backbones[name]["discriminator"]]
+        assert design["backbone"] == backbones[name]["backbone"] and design["finetune"] is True
+        runs_ = {transfer_spec(cfg, f"{name}__disc__kadid10k__s{s}")["disc_run"] for s in cfg["transfer"]["split_seeds"]}
+        assert len(runs_) == len(cfg["optimize"]["seeds"])  # one GAN run per seed
+
+
+def test_config_rejects_a_misnamed_or_missing_arm():
+    cfg = load_config(REPO / "workflow" / "config" / "paper.yaml")
+
+    def problems(change):
+        bad = copy.deepcopy(cfg)
+        change(bad["transfer"]["backbones"])
+        with pytest.raises(ConfigError) as info:
+            validate(bad)
+        return str(info.value)
+
+    def imagenet_dinov2(b):
+        b["dinov2_vits14"]["inits"] = ["random", "imagenet", "disc"]
+
+    text = problems(imagenet_dinov2)
+    assert "transfer.backbones.dinov2_vits14.inits: ['imagenet'] are not inits" in text and "dinov2" in text
+    assert "add ['disc']" in problems(lambda b: b["vgg16"].update(inits=["random", "imagenet"]))
+    assert "finetune: true" in problems(lambda b: b["vgg16"].update(discriminator="projected_vgg16_patch"))
+    assert "finetune: true" in problems(lambda b: b["vgg16"].update(discriminator="resnet50_patch_ft"))
+
+
+def test_named_backbone_disc_arm_is_the_network_a_gan_run_trained(tiny_cfg, tiny_workdir, tmp_path, projected_final):
+    cfg = copy.deepcopy(tiny_cfg)
+    cfg["optimize"]["discriminators"]["r18_ft"] = {**PROJECTED, "finetune": True}
+    cfg["optimize"]["adversarial"].append(
+        {"name": "r18_ft-w0.1", "discriminator": "r18_ft", "gan_weight": 0.1, "objective": "hinge", "losses": ["l1"]})
+    cfg["transfer"]["backbones"]["resnet18"] = {
+        "backbone": "resnet18", "weights": "unused-here.pth", "discriminator": "r18_ft",
+        "disc_runs": {"loss": "l1", "setting": "r18_ft-w0.1"}, "inits": ["random", "imagenet", "disc"]}
+    cfg = validate(cfg)
+    spec = dict(train_spec(cfg, run_by_name(cfg, "l1__r18_ft-w0.1__s0")), steps=2)
+    train(spec, tiny_workdir / cfg["data"]["sr_train"], tmp_path / "gan", progress=False)
+    final = tmp_path / "gan" / "final.pt"
+    source = _spec(cfg, "disc", "resnet18")["backbone"]
+    trunk = build_trunk(source, "disc", final)
+    disc, _ = load_discriminator(final)
+    fresh = ProjectedDiscriminator(**{k: v for k, v in PROJECTED.items() if k != "name"}, finetune=True)
+    trained, drawn = trunk.state_dict(), fresh.backbone.state_dict()
+    assert trained.keys() == drawn.keys() and all(torch.equal(trained[k], disc.backbone.state_dict()[k]) for k in trained)
+    # the GAN run moved the backbone itself (finetune), so this arm is not the drawn start
+    assert any(not torch.equal(trained[k], drawn[k]) for k in trained if k.endswith("weight"))
+    assert all(p.requires_grad for p in trunk.parameters())
+    # a run of another design is refused; so is a frozen (projected) design, whose backbone learned nothing
+    with pytest.raises(ValueError, match="not the configured 'r18_ft' design"):
+        build_trunk({**source, "args": {**source["args"], "finetune": False}}, "disc", final)
+    frozen = {"backbone": "resnet18", "discriminator": "proj", "design": "projected",
+              "args": {k: v for k, v in PROJECTED.items() if k != "name"}}
+    with pytest.raises(ValueError, match="finetune: true"):
+        build_trunk(frozen, "disc", projected_final)
+
+
+def test_finetune_discriminator_trains_its_backbone_with_fixed_norm_statistics():
+    disc = ProjectedDiscriminator(**{k: v for k, v in PROJECTED.items() if k != "name"}, finetune=True).train()
+    frozen = ProjectedDiscriminator(**{k: v for k, v in PROJECTED.items() if k != "name"}).train()
+    assert all(p.requires_grad for p in disc.backbone.parameters())
+    assert not any(p.requires_grad for p in frozen.backbone.parameters())
+    assert not disc.backbone.training  # batch-norm statistics stay as drawn / pre-trained
+    disc.requires_grad_(False)
+    assert not any(p.requires_grad for p in disc.parameters())
+    disc.requires_grad_(True)
+    before = {k: v.clone() for k, v in disc.backbone.state_dict().items()}
+    opt = torch.optim.SGD([p for p in disc.parameters() if p.requires_grad], lr=0.1)
+    disc(torch.rand(2, 3, 32, 32)).mean().backward()
+    opt.step()
+    after = disc.backbone.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.endswith("weight"))
+    assert all(torch.equal(before[k], after[k]) for k in before if "running" in k)

@@ -495,15 +495,19 @@ class ProjectedDiscriminator(nn.Module):
         head: "image" or "patch".
         hidden: width of the MLP / of the 3x3 convs.
         spectral_norm: spectral normalisation on the head layers (as projected GANs do).
+        finetune: the backbone's weights train with the heads. Then this is
+            not a projected discriminator but an ordinary one on a pre-trained network; the
+            transfer stage reuses such a backbone as its ``disc`` init of that network.
 
     ``trunk()`` is the backbone. Its state is part of ``state_dict()`` (so a saved
-    discriminator is self-contained) but it never changes in training.
+    discriminator is self-contained); it never changes in training unless ``finetune``.
     """
 
     def __init__(self, backbone: str = "vgg16", init: str = "random", init_seed: int = 0,
                  weights: str | None = None, stages: Sequence[int] = (2, 3), head: str = "patch",
-                 hidden: int = 64, spectral_norm: bool = True):
+                 hidden: int = 64, spectral_norm: bool = True, finetune: bool = False):
         super().__init__()
+        self.finetune = bool(finetune)
         # Imported here: only this design needs the backbones (timm/torchvision).
         from asym.nets.backbones import build_backbone
 
@@ -532,17 +536,23 @@ class ProjectedDiscriminator(nn.Module):
         self._freeze_backbone()
 
     def _freeze_backbone(self) -> None:
+        if self.finetune:
+            self.backbone.requires_grad_(True)  # build_backbone returns it frozen
+            return
         self.backbone.eval()
         self.backbone.requires_grad_(False)
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.backbone.eval()  # frozen: batch-norm statistics must not move either
+        # Batch-norm statistics never move, finetune or not: real and generated batches pass
+        # separately, and batch statistics would tell them apart.
+        self.backbone.eval()
         return self
 
     def requires_grad_(self, requires_grad: bool = True):
         super().requires_grad_(requires_grad)
-        self.backbone.requires_grad_(False)
+        if not self.finetune:
+            self.backbone.requires_grad_(False)
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -3,7 +3,7 @@
     python -m asym.transfer.train_iqa --spec '<json from asym.config.transfer_spec>' \
         --kind synthetic --root data/demo/iqa/synthetic \
         [--discriminator results/optimize/runs/l1__patchgan-w0.05__s0/final.pt] [--device cuda] \
-        --out results/transfer/runs/patchgan__discriminator__synthetic__s0.csv
+        --out results/transfer/runs/patchgan__disc__synthetic__s0.csv
 
 The model is a backbone, global mean-and-standard-deviation pooling of the feature
 maps of its last ``stages`` stages, and a two-layer regression head, fine-tuned end to
@@ -12,18 +12,25 @@ set through ``transfer.dataset_modes``) passes the distorted and the reference i
 through the same backbone and regresses on [pool(distorted), |pool(distorted) -
 pool(reference)|]; it needs a set with references (not KonIQ-10k, SPAQ, LIVE Challenge).
 
-Backbone sources (``spec["backbone"]``):
+Every source is trained from three kinds of weights, named by what they are (the
+``init`` label; :func:`asym.config.transfer_checkpoint_label`): ``random`` (drawn under
+``init_seed``, which the config makes differ per split), ``disc`` (a discriminator of
+the same architecture as a GAN run trained it, read from that run's ``final.pt``; the
+splits take runs of different optimization seeds) and, where the architecture has a
+published checkpoint, that checkpoint, named by its pre-training: ``imagenet``,
+``dinov2`` (self-supervised, not an ImageNet classifier), ``clip``. Sources
+(``spec["backbone"]``):
 
 - a discriminator design (``discriminator: patchgan``; ``design`` and ``args`` are the
   constructor name and arguments from ``optimize.discriminators``): its feature trunk
   (``trunk()`` of :mod:`asym.nets.discriminators`: the PatchGAN/ESRGAN-VGG conv trunk,
-  the U-Net encoder, the ViT encoder), initialised ``random`` (drawn under
-  ``init_seed``) or ``discriminator`` (the weights that design learned in an
-  optimization run, read from that run's ``final.pt``, which must hold exactly the
-  configured design);
+  the U-Net encoder, the ViT encoder); no published checkpoint;
 - a projected discriminator design (``design: projected``): see below;
-- a named feature backbone (``backbone: vgg16``, see :mod:`asym.nets.backbones`),
-  initialised ``random`` or ``imagenet`` (pinned local weights file).
+- a named feature backbone (``backbone: vgg16``, see :mod:`asym.nets.backbones`): drawn,
+  its checkpoint (the pinned ``weights`` file), or ``disc``: the backbone of a GAN run's
+  discriminator that trained that very network (a projected design with ``finetune:
+  true``, named by ``discriminator`` beside ``backbone``), so all three arms are one
+  architecture.
 
 Projected discriminators (Sauer et al. 2021) train only small heads on a FROZEN
 pre-trained (or random) backbone, so their backbone learns nothing in a GAN run;
@@ -35,13 +42,14 @@ outputs are the trunk's last stages. The architecture is the same for every init
 only the weights differ:
 
 - ``random``: backbone and projection layers drawn under ``init_seed``;
-- ``imagenet``: the backbone's pinned ImageNet weights (``weights`` of the transfer
-  entry, else of the design), projection layers drawn under ``init_seed``;
-- ``discriminator``: the GAN run's discriminator as saved in its ``final.pt``: the
-  backbone exactly as the design had it (its own init, e.g. ImageNet) and the
-  projection layers as the GAN run trained them.
+- the checkpoint (``imagenet``, ``dinov2``, ...): the backbone's pinned weights
+  (``weights`` of the transfer entry, else of the design), projection layers drawn
+  under ``init_seed``;
+- ``disc``: the GAN run's discriminator as saved in its ``final.pt``: the backbone
+  exactly as the design had it (its own init, e.g. ImageNet) and the projection layers
+  as the GAN run trained them.
 
-So for a design on an ImageNet backbone, ``discriminator`` minus ``imagenet`` measures
+So for a design on a pre-trained backbone, ``disc`` minus the checkpoint arm measures
 exactly what adversarial training added (the learned projection), which is the
 comparison claim C3 makes. As with every other backbone, the whole trunk (backbone
 included) is then fine-tuned end to end.
@@ -129,42 +137,58 @@ def _design_spec(backbone: dict) -> dict:
     return {"name": backbone.get("design", backbone["discriminator"]), **backbone.get("args", {})}
 
 
-def _random_or_imagenet_design(backbone: dict, init: str) -> nn.Module:
-    """The configured design with fresh weights: all random, or a projected one on ImageNet weights."""
+RANDOM_INIT, DISC_INIT = "random", "disc"  # as asym.config; any other init names a published checkpoint
+
+
+def _fresh_design(backbone: dict, init: str) -> nn.Module:
+    """The configured design with fresh weights: all drawn, or a projected one on its checkpoint."""
     spec = _design_spec(backbone)
     seed = backbone.get("init_seed", 0)
     if spec["name"] == "projected":
-        spec["init"], spec["init_seed"] = init, seed
-        if init == "imagenet":
+        spec["init"], spec["init_seed"] = ("random" if init == RANDOM_INIT else "imagenet"), seed
+        if init != RANDOM_INIT:
             spec["weights"] = backbone.get("weights", spec.get("weights"))
-    elif init != "random":
-        raise ValueError(f"a {spec['name']!r} discriminator trunk is initialised 'random' or 'discriminator', "
-                         f"not {init!r} (only projected designs have a pre-trained backbone)")
+    elif init != RANDOM_INIT:
+        raise ValueError(f"a {spec['name']!r} discriminator trunk is initialised {RANDOM_INIT!r} or {DISC_INIT!r}, "
+                         f"not {init!r} (only projected designs have a published backbone checkpoint)")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build_discriminator(spec)
 
 
+def _trained_design(backbone: dict, discriminator_file: Path | None) -> nn.Module:
+    """The discriminator a GAN run trained (its ``final.pt``), checked to be the configured design."""
+    if discriminator_file is None:
+        raise ValueError(f"init {DISC_INIT!r} needs --discriminator (a GAN run's final.pt)")
+    disc, spec = load_discriminator(discriminator_file)
+    expected = _design_spec(backbone)
+    if spec["discriminator"] != expected:
+        raise ValueError(f"{discriminator_file} holds the discriminator {spec['discriminator']}, not the "
+                         f"configured {backbone['discriminator']!r} design {expected}; give the final.pt of a "
+                         f"run of that design")
+    return disc
+
+
 def build_trunk(backbone: dict, init: str, discriminator_file: Path | None = None) -> nn.Module:
-    """The feature extractor: list of NCHW maps with ``.channels`` (see module docstring)."""
-    if "discriminator" in backbone:
-        if init == "discriminator":
-            if discriminator_file is None:
-                raise ValueError("init 'discriminator' needs --discriminator (a GAN run's final.pt)")
-            disc, spec = load_discriminator(discriminator_file)
-            expected = _design_spec(backbone)
-            if spec["discriminator"] != expected:
-                raise ValueError(f"{discriminator_file} holds the discriminator {spec['discriminator']}, not the "
-                                 f"configured {backbone['discriminator']!r} design {expected}")
-        elif init in ("random", "imagenet"):
-            disc = _random_or_imagenet_design(backbone, init)
+    """The feature extractor: list of NCHW maps with ``.channels`` (see module docstring).
+
+    ``init`` is ``random`` (drawn under ``init_seed``), ``disc`` (the GAN run's
+    discriminator in ``discriminator_file``) or the label of the published checkpoint
+    (``imagenet``, ``dinov2``, ``clip``, ...: the file ``weights``).
+    """
+    if "backbone" in backbone:  # a named network; its disc arm is a fine-tuned-backbone design's
+        if init == DISC_INIT:
+            disc = _trained_design(backbone, discriminator_file)
+            if not (isinstance(disc, ProjectedDiscriminator) and disc.finetune):
+                raise ValueError(f"{discriminator_file}: a {backbone['backbone']!r} backbone is reused from a "
+                                 "discriminator that trained it (projected with finetune: true)")
+            trunk = disc.backbone
         else:
-            raise ValueError(f"unknown init {init!r} for a discriminator trunk; use random, imagenet "
-                             "(projected designs) or discriminator")
-        trunk = ProjectedTrunk(disc) if isinstance(disc, ProjectedDiscriminator) else disc.trunk()
+            trunk = build_backbone(backbone["backbone"], init="random" if init == RANDOM_INIT else "imagenet",
+                                   init_seed=backbone.get("init_seed", 0), weights=backbone.get("weights"))
     else:
-        trunk = build_backbone(backbone["backbone"], init=init, init_seed=backbone.get("init_seed", 0),
-                               weights=backbone.get("weights"))
+        disc = _trained_design(backbone, discriminator_file) if init == DISC_INIT else _fresh_design(backbone, init)
+        trunk = ProjectedTrunk(disc) if isinstance(disc, ProjectedDiscriminator) else disc.trunk()
     trunk.train()
     for p in trunk.parameters():
         p.requires_grad_(True)  # fine-tuned end to end

@@ -1,20 +1,21 @@
-# Transfer stage: IQA models whose backbone starts from random, ImageNet or a trained
-# discriminator's weights (claims C3, C5). A "discriminator" job depends on the GAN
-# run's final.pt, so changing that run reruns exactly the transfer jobs that use it; an
-# ImageNet job (or a projected design on ImageNet weights) depends on the pinned file.
-# The model is no-reference or full-reference per data set (asym.config.transfer_mode).
+# Transfer stage: IQA models whose backbone starts from random weights (a new draw per
+# split), its published checkpoint (init named by its pre-training: imagenet, dinov2, ...)
+# or a trained discriminator of the same architecture (claims C3, C5). A "disc" job
+# depends on its GAN run's final.pt (split i: the run of optimize seed i mod n,
+# asym.config.transfer_disc_run), so changing that run reruns exactly the transfer jobs
+# that use it; a checkpoint job (or a projected design on pinned weights) depends on the
+# pinned file. The model is no-reference or full-reference per data set (transfer_mode).
 
 TRANSFER_JOBS = transfer_jobs(CFG)
 TRANSFER_TABLE = f"{RES}/transfer/correlations.csv" if TRANSFER_JOBS else []
 
 
 def transfer_inputs(wildcards):
-    backbone, init = wildcards.job.split("__")[:2]
-    spec = CFG["transfer"]["backbones"][backbone]
-    dataset = wildcards.job.split("__")[2]
+    spec = transfer_spec(CFG, wildcards.job)
+    backbone, init, dataset = spec["name"], spec["init"], spec["dataset"]
     inputs = {"labels": iqa_labels(dataset), "code": code("transfer.train_iqa")}
-    if init == "discriminator":
-        inputs["discriminator"] = f"{RES}/optimize/runs/{spec['run']}/final.pt"
+    if spec["disc_run"]:
+        inputs["discriminator"] = f"{RES}/optimize/runs/{spec['disc_run']}/final.pt"
     weights = transfer_weights(CFG, backbone, init)
     if weights:
         inputs["weights"] = weights  # a missing pinned file is fetched first (data.smk)
