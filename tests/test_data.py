@@ -191,7 +191,9 @@ def test_prepare_layout_and_splits(raw, demo):
         assert np.array_equal(read_rgb(demo / "sr" / "train" / f"{name}.png"),
                               read_rgb(raw / "references" / src))
     test = sorted((demo / "sr" / "test").glob("*.png"))
-    assert {p.stem for p in test} == by_split["sr_test"]
+    crops = pd.read_csv(demo / "sr" / "test_crops.csv")
+    assert {p.stem for p in test} == set(crops["image"]) == {f"{n}-c1" for n in by_split["sr_test"]}
+    assert set(crops["source"]) == by_split["sr_test"]
     size = TINY["sr_test_size"]
     assert all(read_rgb(p).shape == (size, size, 3) for p in test)
 
@@ -255,9 +257,55 @@ def test_prepare_unknown_distortion(raw, tmp_path):
 
 
 def test_prepare_too_few_images(raw, tmp_path):
-    params = dict(TINY, n_sr_test=6, n_iqa=6)
-    with pytest.raises(InputError, match=r"there are 12 .*= 12 held-out images plus at least 1"):
+    params = dict(TINY, n_sr_test=8, n_iqa=8)
+    with pytest.raises(InputError, match=r"there are 17 \(15 of them .*= 16 held-out images plus at least 1"):
         prepare_mod.prepare(raw, tmp_path / "demo", params)
+
+
+def test_tile_origins_do_not_overlap_and_spread():
+    origins = prepare_mod.tile_origins(400, 600, 192, 3)  # a 2 x 3 grid of whole tiles
+    assert len(origins) == 3 and len(set(origins)) == 3
+    for i, (t1, l1) in enumerate(origins):
+        assert 0 <= t1 <= 400 - 192 and 0 <= l1 <= 600 - 192
+        for t2, l2 in origins[i + 1:]:
+            assert abs(t1 - t2) >= 192 or abs(l1 - l2) >= 192
+    assert origins[0] == (8, 12) and origins[-1] == (200, 396)  # first and last tile of the centred grid
+    assert prepare_mod.tile_origins(300, 300, 192, 2) == []  # only one whole tile fits
+    assert prepare_mod.tile_origins(192, 192, 192, 1) == [(0, 0)]
+
+
+def test_prepare_several_crops_per_test_photograph(raw, tmp_path):
+    params = dict(TINY, n_sr_test=3, n_iqa=6, sr_test_size=128, iqa_size=64, sr_test_crops=3)
+    out = tmp_path / "demo"
+    counts = prepare_mod.prepare(raw, out, params)
+    assert counts["test_crops"] == 9 and counts["iqa"] == 6
+    crops = pd.read_csv(out / "sr" / "test_crops.csv")
+    splits = pd.read_csv(out / "splits.csv").set_index("image")["split"]
+    assert crops["source"].nunique() == 3 and (crops.groupby("source").size() == 3).all()
+    assert (splits[crops["source"]] == "sr_test").all()  # crops come from test photographs only
+    sources = pd.read_csv(raw / "references" / "sources.csv").set_index("image")
+    for crop in crops.itertuples():
+        pixels = read_rgb(out / "sr" / "test" / f"{crop.image}.png")
+        photo = read_rgb(raw / "references" / sources.loc[crop.source, "file"])
+        assert np.array_equal(pixels, photo[crop.top:crop.top + 128, crop.left:crop.left + 128])
+    for _, group in crops.groupby("source"):  # pairwise non-overlapping within a photograph
+        boxes = list(zip(group["top"], group["left"]))
+        assert all(abs(a[0] - b[0]) >= 128 or abs(a[1] - b[1]) >= 128
+                   for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    with pytest.raises(InputError, match="sr_test_crops must be a positive integer"):
+        prepare_mod.prepare(raw, tmp_path / "bad", dict(params, sr_test_crops=0))
+    with pytest.raises(InputError, match="large enough"):
+        prepare_mod.prepare(raw, tmp_path / "bad", dict(params, sr_test_size=512, n_sr_test=5))
+
+
+def test_kodak_references_are_listed_with_a_licence():
+    kodak = [r for r in REFERENCES if r["package"] == "pyiqa"]
+    assert sorted(r["name"] for r in kodak) == ["kodim03", "kodim04", "kodim06", "kodim08", "kodim19"]
+    for ref in kodak:
+        assert "Kodak" in ref["licence"] and "TID2013" in ref["description"]
+        assert locate(ref).name == ref["relpath"].rsplit("/", 1)[1]
+    with pytest.raises(InputError, match="pip install --force-reinstall pyiqa"):
+        locate({"package": "pyiqa", "root": "distribution", "relpath": "ResultsCalibra/ref_dir/I99.bmp"})
 
 
 def test_prepare_corrupt_image_keeps_old_output(raw, demo, tmp_path):

@@ -5,14 +5,18 @@ Command::
     python -m asym.data.prepare --raw data/raw --out data/demo --config workflow/config/demo.yaml
 
 Reads ``data.prepare`` from the YAML config (seed, n_sr_test, n_iqa, sr_test_size,
-iqa_size, distortions, levels) and ``<raw>/references/sources.csv`` written by
-``python -m asym.data.collect --out data/raw``. Splits the photographs by source
-image into ``sr_train``, ``sr_test`` and ``iqa`` (disjoint, so IQA references are
-never seen in SR training) and writes::
+iqa_size, distortions, levels, and optionally sr_test_crops, default 1) and
+``<raw>/references/sources.csv`` written by ``python -m asym.data.collect --out data/raw``.
+Splits the photographs by source photograph into ``sr_train``, ``sr_test`` and ``iqa``
+(disjoint, so neither a test crop nor an IQA reference shares a photograph with SR
+training) and writes::
 
     <out>/splits.csv                                  image, split, source_file
     <out>/sr/train/<image>.png                        full-resolution training images
-    <out>/sr/test/<image>.png                         centre crop, sr_test_size pixels square
+    <out>/sr/test/<image>-c<k>.png                    sr_test_crops non-overlapping crops per test
+                                                      photograph, sr_test_size pixels square
+    <out>/sr/test_crops.csv                           image, source, top, left, size (the source
+                                                      photograph of every test crop: resample by it)
     <out>/iqa/synthetic/reference/<image>.png         centre crop, iqa_size pixels square
     <out>/iqa/synthetic/distorted/<image>__<distortion>__<level>.png
     <out>/iqa/synthetic/scores.csv                    reference, distorted, distortion, level, mos
@@ -48,6 +52,9 @@ SR_SCALE = 4  # the study's super-resolution factor; SR test crops must be divis
 SPLITS = ("sr_train", "sr_test", "iqa")
 COLLECT_HINT = "run `python -m asym.data.collect --out data/raw`"
 PARAM_KEYS = ("seed", "n_sr_test", "n_iqa", "sr_test_size", "iqa_size", "distortions", "levels")
+# Optional keys and their defaults (a config written before they existed keeps its meaning).
+OPTIONAL_KEYS = {"sr_test_crops": 1}
+TEST_CROPS_CSV = "test_crops.csv"
 # Image names become file names and are joined with "__" in distorted file names.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -80,7 +87,15 @@ def check_params(params: dict) -> dict:
         if not _is_int(params[key]) or params[key] < 0:
             raise InputError(f"data.prepare.{key} must be a non-negative integer, "
                              f"got {params[key]!r}")
+    unknown_keys = sorted(set(params) - set(PARAM_KEYS) - set(OPTIONAL_KEYS))
+    if unknown_keys:
+        raise InputError(f"data.prepare has unknown keys {unknown_keys} "
+                         f"(known: {list(PARAM_KEYS) + list(OPTIONAL_KEYS)})")
+    crops = params.get("sr_test_crops", OPTIONAL_KEYS["sr_test_crops"])
+    if not _is_int(crops) or crops < 1:
+        raise InputError(f"data.prepare.sr_test_crops must be a positive integer, got {crops!r}")
     out = {key: params[key] if key == "distortions" else int(params[key]) for key in PARAM_KEYS}
+    out["sr_test_crops"] = int(crops)
     if out["sr_test_size"] < SR_SCALE or out["sr_test_size"] % SR_SCALE:
         raise InputError(f"data.prepare.sr_test_size must be a positive multiple of {SR_SCALE}, "
                          f"got {out['sr_test_size']}")
@@ -150,14 +165,17 @@ def stable_seed(*parts) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def split_images(sources: pd.DataFrame, seed: int, n_sr_test: int, n_iqa: int) -> dict[str, str]:
+def split_images(sources: pd.DataFrame, seed: int, n_sr_test: int, n_iqa: int,
+                 test_ok: set[str] | None = None) -> dict[str, str]:
     """Assign every image to sr_train, sr_test or iqa; returns image -> split.
 
     Held-out images (sr_test, iqa) are drawn only from scenes with a single
     photograph: a multi-view scene (the stereo pair) stays whole in sr_train, so
-    no held-out image has a near-duplicate in training. The draw is a seeded
-    permutation: images ranked by SHA-256 of (seed, name), which, unlike a numpy
-    shuffle, does not move other images when one is added or removed.
+    no held-out image has a near-duplicate in training. ``test_ok`` (default: all)
+    are the photographs large enough to give the configured number of test crops;
+    sr_test is drawn among them first, iqa among the remaining ones. The draw is a
+    seeded permutation: images ranked by SHA-256 of (seed, name), which, unlike a
+    numpy shuffle, does not move other images when one is added or removed.
     """
     scene_sizes = sources["scene"].value_counts()
     eligible = [name for name, scene in zip(sources["image"], sources["scene"])
@@ -171,10 +189,35 @@ def split_images(sources: pd.DataFrame, seed: int, n_sr_test: int, n_iqa: int) -
             f"least 1 training image; lower n_sr_test/n_iqa or add references"
         )
     ranked = sorted(eligible, key=lambda name: stable_seed("split", seed, name))
+    testable = [name for name in ranked if test_ok is None or name in test_ok]
+    if len(testable) < n_sr_test:
+        raise InputError(
+            f"only {len(testable)} single-photo scenes ({testable}) are large enough for "
+            f"data.prepare.sr_test_crops test crops each, but n_sr_test={n_sr_test}; lower "
+            "sr_test_crops, sr_test_size or n_sr_test"
+        )
+    test = testable[:n_sr_test]
+    iqa = [name for name in ranked if name not in test][:n_iqa]
     splits = {name: "sr_train" for name in sources["image"]}
-    splits.update({name: "sr_test" for name in ranked[:n_sr_test]})
-    splits.update({name: "iqa" for name in ranked[n_sr_test:held_out]})
+    splits.update({name: "sr_test" for name in test})
+    splits.update({name: "iqa" for name in iqa})
     return splits
+
+
+def tile_origins(height: int, width: int, size: int, count: int) -> list[tuple[int, int]]:
+    """(top, left) of ``count`` non-overlapping ``size`` x ``size`` tiles of an image.
+
+    The image is cut into the centred grid of whole tiles (row-major); ``count`` of
+    them are taken evenly spaced along that order, so the crops spread over the
+    photograph instead of bunching at one corner. Fewer tiles than ``count``: [].
+    """
+    rows, cols = height // size, width // size
+    if rows * cols < count or count < 1:
+        return []
+    top0, left0 = (height - rows * size) // 2, (width - cols * size) // 2
+    grid = [(top0 + r * size, left0 + c * size) for r in range(rows) for c in range(cols)]
+    picks = np.linspace(0, len(grid) - 1, count).round().astype(int)
+    return [grid[i] for i in picks]
 
 
 def centre_crop(img: np.ndarray, size: int, name: str) -> np.ndarray:
@@ -189,14 +232,28 @@ def centre_crop(img: np.ndarray, size: int, name: str) -> np.ndarray:
 
 # ---------------------------------------------------------------- outputs
 
-def write_sr(out: Path, images: dict, splits: dict, test_size: int) -> None:
-    """SR training images at full resolution; SR test images as centre crops."""
-    for name, split in splits.items():
+def write_sr(out: Path, images: dict, splits: dict, test_size: int, n_crops: int = 1) -> pd.DataFrame:
+    """SR training images at full resolution; ``n_crops`` non-overlapping test crops per
+    SR test photograph. Returns (and writes) the table of test crops and their source."""
+    rows = []
+    for name, split in sorted(splits.items()):
         if split == "sr_train":
             write_png(images[name], out / "sr" / "train" / f"{name}.png")
         elif split == "sr_test":
-            crop = centre_crop(images[name], test_size, name)
-            write_png(crop, out / "sr" / "test" / f"{name}.png")
+            height, width = images[name].shape[:2]
+            origins = tile_origins(height, width, test_size, n_crops)
+            if not origins:
+                raise InputError(f"reference image '{name}' is {width}x{height} pixels, too small for "
+                                 f"{n_crops} non-overlapping {test_size}-pixel test crops")
+            for k, (top, left) in enumerate(origins, start=1):
+                crop_name = f"{name}-c{k}"
+                write_png(images[name][top:top + test_size, left:left + test_size],
+                          out / "sr" / "test" / f"{crop_name}.png")
+                rows.append({"image": crop_name, "source": name, "top": top, "left": left,
+                             "size": test_size})
+    crops = pd.DataFrame(rows, columns=["image", "source", "top", "left", "size"])
+    write_csv(crops, out / "sr" / TEST_CROPS_CSV)
+    return crops
 
 
 def write_iqa(out: Path, images: dict, splits: dict, params: dict) -> pd.DataFrame:
@@ -252,10 +309,16 @@ def readme_text(sources: pd.DataFrame, splits: dict, params: dict, n_scores: int
          "Splits are by source image and disjoint: IQA references are never used for SR "
          "training; photographs of one scene (stereo pair) stay together in `sr_train`."),
         f"- `sr/train/`: {counts['sr_train']} full-resolution training images (PNG).",
-        (f"- `sr/test/`: {counts['sr_test']} centre crops of {test_side}x{test_side} pixels "
-         f"(HR; bicubic x{SR_SCALE} gives the LR input)."),
+        (f"- `sr/test/`: {counts['sr_test'] * params['sr_test_crops']} crops of "
+         f"{test_side}x{test_side} pixels, {params['sr_test_crops']} non-overlapping ones from each "
+         f"of {counts['sr_test']} photographs (HR; bicubic x{SR_SCALE} gives the LR input). "
+         f"`sr/{TEST_CROPS_CSV}` names each crop's source photograph and position: crops of one "
+         "photograph are not independent, so any resampling over test images draws whole "
+         "photographs."),
         (f"- `iqa/synthetic/reference/`: {counts['iqa']} centre crops of "
-         f"{iqa_side}x{iqa_side} pixels."),
+         f"{iqa_side}x{iqa_side} pixels, one per photograph, so a reference is also the "
+         "photograph it comes from (bootstrap CIs and train/test splits by reference are by "
+         "photograph)."),
         (f"- `iqa/synthetic/distorted/`: {n_scores} images "
          f"`<image>__<distortion>__<level>.png`, distortions "
          f"{', '.join(params['distortions'])}, levels 1..{levels}."),
@@ -267,7 +330,8 @@ def readme_text(sources: pd.DataFrame, splits: dict, params: dict, n_scores: int
         (f"`mos = {levels} + 1 - level`: higher is better, as for every IQA reader in "
          "`asym.data.iqa_sets`. It only encodes the ordering of severity levels within a "
          "distortion; it is NOT a human opinion score, and it is not comparable across "
-         "distortion types."),
+         "distortion types. The assessment therefore correlates a metric with these labels "
+         "within each distortion type and averages over types (`asym.assess.correlate`)."),
         "",
         "## Distortion parameters (level 1 to 5)",
         "",
@@ -281,7 +345,7 @@ def readme_text(sources: pd.DataFrame, splits: dict, params: dict, n_scores: int
         "",
         "## Build parameters",
         "",
-        *(f"- {key}: {params[key]}" for key in PARAM_KEYS),
+        *(f"- {key}: {params[key]}" for key in (*PARAM_KEYS, *OPTIONAL_KEYS)),
         "",
         "## Sources and licences",
         "",
@@ -298,22 +362,24 @@ def readme_text(sources: pd.DataFrame, splits: dict, params: dict, n_scores: int
 def build(raw: Path, out: Path, params: dict) -> dict:
     """Write the whole demo set into the (empty) folder ``out``; returns counts."""
     sources = read_sources(raw)
-    splits = split_images(sources, params["seed"], params["n_sr_test"], params["n_iqa"])
     images = read_references(raw, sources)
+    size, n_crops = params["sr_test_size"], params["sr_test_crops"]
+    test_ok = {name for name, img in images.items() if tile_origins(*img.shape[:2], size, n_crops)}
+    splits = split_images(sources, params["seed"], params["n_sr_test"], params["n_iqa"], test_ok)
     # Crop sizes are checked before anything is written.
     for name, split in splits.items():
-        if split in ("sr_test", "iqa"):
-            size = params["sr_test_size"] if split == "sr_test" else params["iqa_size"]
-            centre_crop(images[name], size, name)
+        if split == "iqa":
+            centre_crop(images[name], params["iqa_size"], name)
     table = pd.DataFrame({"image": sources["image"],
                           "split": [splits[name] for name in sources["image"]],
                           "source_file": ["references/" + f for f in sources["file"]]})
     write_csv(table, out / "splits.csv")
-    write_sr(out, images, splits, params["sr_test_size"])
+    crops = write_sr(out, images, splits, size, n_crops)
     scores = write_iqa(out, images, splits, params)
     write_text(readme_text(sources, splits, params, len(scores)), out / "README.md")
     counts = {split: int((table["split"] == split).sum()) for split in SPLITS}
     counts["distorted"] = len(scores)
+    counts["test_crops"] = len(crops)
     return counts
 
 
@@ -359,8 +425,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     counts = prepare(args.raw, args.out, load_params(args.config))
-    print(f"prepared {args.out}: {counts['sr_train']} sr_train, {counts['sr_test']} sr_test, "
-          f"{counts['iqa']} iqa references, {counts['distorted']} distorted images "
+    print(f"prepared {args.out}: {counts['sr_train']} sr_train, {counts['sr_test']} sr_test "
+          f"({counts['test_crops']} crops), {counts['iqa']} iqa references, "
+          f"{counts['distorted']} distorted images "
           f"in {time.perf_counter() - start:.1f} s")
 
 

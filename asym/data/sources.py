@@ -11,9 +11,25 @@ Licences are quoted from the notice the package itself ships with the file:
 * scikit-image: the docstring of the matching ``skimage.data`` function in
   ``skimage/data/_fetchers.py`` (``skimage/data/README.txt`` states no licence);
 * scikit-learn: ``sklearn/datasets/images/README.txt``;
-* matplotlib: ``matplotlib/mpl-data/sample_data/README.txt`` states no licence.
+* matplotlib: ``matplotlib/mpl-data/sample_data/README.txt`` states no licence;
+* pyiqa: its wheel installs five TID2013 reference photographs (Kodak Lossless True
+  Color Image Suite) as top-level files ``ResultsCalibra/ref_dir/I*.bmp`` beside its
+  calibration results, with no notice; these entries have ``"root": "distribution"``
+  (``relpath`` is relative to where the distribution installs its files, not to the
+  import package) and quote the licence the Kodak suite is known by.
 
 Where the package states none, the entry says so and points at the file.
+
+Every distinct colour photograph these packages ship is listed. Left out on purpose:
+the grey-level images of ``skimage/data`` (camera, moon, coins, brick, grass, gravel,
+page, cell, clock_motion, microaneurysms: the study is colour super-resolution, and a
+grey image has no chroma for the saturation distortion), its drawings and test
+patterns (color, chessboard_*, horse, logo, phantom, text, multipage*),
+``ResultsCalibra/dist_dir`` (distorted copies of the same five Kodak photographs, not
+new scenes), matplotlib's logos and its 128-pixel ``Minduka_Present_Blue_Pack.png``
+(too small for one test crop), and the photographs pyiqa's wheel leaves in a
+top-level ``tests/test_efficiency_img_dir`` (a SPAQ image and video frames whose
+licence the package does not state).
 
 ``scene`` groups photographs of the same scene (the two motorcycle stereo views);
 the split in :mod:`asym.data.prepare` keeps a scene inside one split so that no
@@ -37,11 +53,33 @@ PIP_NAMES = {
     "skimage": "scikit-image",
     "sklearn": "scikit-learn",
     "matplotlib": "matplotlib",
+    "pyiqa": "pyiqa",
 }
 
 _SKIMAGE_NOTICE = "skimage/data/_fetchers.py, docstring of skimage.data.{}"
 _SKLEARN_NOTICE = "sklearn/datasets/images/README.txt"
 _MPL_NOTICE = "matplotlib/mpl-data/sample_data/README.txt"
+_KODAK_NOTICE = (
+    "Not stated by the package: pyiqa installs it without a notice as TID2013 reference {} "
+    "(ResultsCalibra/ref_dir). TID2013's references are photographs of the Kodak Lossless True "
+    "Color Image Suite (kodim{}), which Eastman Kodak released for unrestricted usage"
+)
+_KODAK_CREDIT = "Eastman Kodak Company (Kodak Lossless True Color Image Suite), via TID2013 (Ponomarenko et al.)"
+
+
+def _kodak(number: str, description: str) -> dict[str, str]:
+    """A Kodak photograph that pyiqa's wheel installs as TID2013 reference I<number>."""
+    return {
+        "name": f"kodim{number}",
+        "package": "pyiqa",
+        "root": "distribution",
+        "relpath": f"ResultsCalibra/ref_dir/I{number}.bmp",
+        "scene": f"kodim{number}",
+        "description": description + f" (Kodak kodim{number}, TID2013 reference I{number})",
+        "licence": _KODAK_NOTICE.format(f"I{number}", number),
+        "credit": _KODAK_CREDIT,
+    }
+
 
 REFERENCES: list[dict[str, str]] = [
     {
@@ -169,6 +207,11 @@ REFERENCES: list[dict[str, str]] = [
         + " (commonly attributed as a U.S. Navy photograph, public domain)",
         "credit": "U.S. Navy (common attribution; not stated by matplotlib)",
     },
+    _kodak("03", "Brightly coloured caps on a wooden ledge"),
+    _kodak("04", "Portrait of a woman in a red hat"),
+    _kodak("06", "Sailing boat on the sea near a shore"),
+    _kodak("08", "Half-timbered houses on a street"),
+    _kodak("19", "Lighthouse behind a white picket fence"),
 ]
 
 
@@ -185,6 +228,8 @@ def locate(ref: dict) -> Path:
     the file when the package or the file is missing.
     """
     package, relpath = ref["package"], ref["relpath"]
+    if ref.get("root") == "distribution":
+        return _locate_in_distribution(package, relpath)
     spec = importlib.util.find_spec(package)
     if spec is None:
         raise InputError(
@@ -201,6 +246,23 @@ def locate(ref: dict) -> Path:
             f"file {relpath} not found in package '{package}' ({path}); it ships with "
             f"`pip install {pip_name(package)}` (reinstall with "
             f"`pip install --force-reinstall {pip_name(package)}` if it was stripped)."
+        )
+    return path
+
+
+def _locate_in_distribution(package: str, relpath: str) -> Path:
+    """A file the distribution of ``package`` installs outside its import package."""
+    try:
+        path = Path(importlib.metadata.distribution(pip_name(package)).locate_file(relpath))
+    except importlib.metadata.PackageNotFoundError:
+        raise InputError(
+            f"package '{package}' is not installed, so {relpath} is missing; "
+            f"`pip install {pip_name(package)}` provides it."
+        ) from None
+    if not path.is_file():
+        raise InputError(
+            f"file {relpath} not found where '{pip_name(package)}' installs its files ({path}); "
+            f"reinstall with `pip install --force-reinstall {pip_name(package)}`."
         )
     return path
 
