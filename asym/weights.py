@@ -140,4 +140,4 @@ def main(argv=None) -> None:
 if __name__ == "__main__":
     from asym.errors import run
 
-    run(main)
+    asym.errors.run(main)

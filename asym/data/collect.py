@@ -110,4 +110,4 @@ def main(argv: list[str] | None = None) -> None:
 if __name__ == "__main__":
     from asym.errors import run
 
-    run(main)
+    asym.errors.run(main)

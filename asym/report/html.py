@@ -302,4 +302,4 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     from asym.errors import run
 
-    run(main)
+    asym.errors.run(main)
