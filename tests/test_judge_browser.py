@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from asym.judge.invite import invite
-from asym.judge.manifest import load_study
+from asym.judge.manifest import completion_code, load_study
+from asym.judge.store import Store
 from judge_fixtures import build
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -100,7 +101,7 @@ def test_scripted_observer_in_chromium_with_a_server_kill(browser, tmp_path):
     port = free_port()
     server = start_server(study, port)
     base = f"http://127.0.0.1:{port}"
-    wait = WebDriverWait(browser, 10)
+    wait = WebDriverWait(browser, 20)
     answered, breaks, killed_at = 0, 0, None
     try:
         browser.get(f"{base}/o/{token}")
@@ -130,7 +131,7 @@ def test_scripted_observer_in_chromium_with_a_server_kill(browser, tmp_path):
             wait.until(ec.staleness_of(old))
             answered += 1
         wait.until(ec.presence_of_element_located((By.ID, "completion-code")))
-        assert browser.find_element(By.ID, "completion-code").text == load_study(study).completion_code("O001")
+        assert browser.find_element(By.ID, "completion-code").text == completion_code(Store(load_study(study).database, load_study(study).fingerprint).secret, "O001")
         assert breaks == (total - 1) // 5
 
         # Hostile and malformed requests against the live server.
@@ -154,7 +155,7 @@ def test_scripted_observer_in_chromium_with_a_server_kill(browser, tmp_path):
     finally:
         server.kill()
         server.wait()
-    db = sqlite3.connect(study / "judgements.sqlite")
+    db = sqlite3.connect(load_study(study).database)
     rows = db.execute("SELECT trial_id, COUNT(*) FROM answers GROUP BY trial_id").fetchall()
     assert len(rows) == total and all(n == 1 for _, n in rows)
     inputs = {r[0] for r in db.execute("SELECT input FROM answers")}

@@ -25,7 +25,7 @@ def true_order(cfg):
 
 def scripted_answers(study_dir, order, observer, error_rate, rng, attentive=True):
     study = load_study(study_dir, verify=False)
-    store = Store(study.database)
+    store = Store(study.database, study.fingerprint)
     rank = {c: i for i, c in enumerate(order)}
     for position, trial in enumerate(study.trials.values()):
         left, right = trial["left"], trial["right"]

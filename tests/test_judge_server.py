@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from asym.io import InputError
 from asym.judge.invite import invite
-from asym.judge.manifest import load_study
+from asym.judge.manifest import completion_code, load_study
+from asym.judge.store import Store
 from asym.judge.server import MAX_BODY, create_app, is_loopback
 from judge_fixtures import build, write_inputs
 
@@ -81,12 +82,12 @@ def test_scripted_observer_finishes_with_breaks_and_resume(study):
     assert nexts[4] == f"/o/{token}/break" and nexts[5] == f"/o/{token}/trial"
     assert nexts[-1] == f"/o/{token}/done"
     done = client.get(f"/o/{token}/done")
-    code = load_study(study).completion_code("O001")
+    code = completion_code(Store(load_study(study).database, load_study(study).fingerprint).secret, "O001")
     assert code in done.text
-    rows = sqlite3.connect(study / "judgements.sqlite").execute(
+    rows = sqlite3.connect(load_study(study).database).execute(
         "SELECT trial_id, COUNT(*) FROM answers WHERE observer_id='O001' GROUP BY trial_id").fetchall()
     assert len(rows) == total and all(n == 1 for _, n in rows)
-    mode = sqlite3.connect(study / "judgements.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
+    mode = sqlite3.connect(load_study(study).database).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
 
@@ -112,7 +113,7 @@ def test_hostile_and_malformed_requests_are_refused(study):
     assert answer(client, token, trial).status_code == 200
     again = answer(client, token, trial, "right")
     assert again.status_code == 409 and "already answered" in again.json()["error"]
-    rows = sqlite3.connect(study / "judgements.sqlite").execute(
+    rows = sqlite3.connect(load_study(study).database).execute(
         "SELECT choice FROM answers WHERE trial_id=? AND observer_id=?", (trial, "O002")).fetchall()
     assert rows == [("left",)]  # the first answer is kept
 
@@ -134,3 +135,17 @@ def test_localhost_by_default():
     args = parser.parse_args(["judge", "serve", "somewhere"])
     assert args.host == "127.0.0.1" and is_loopback(args.host)
     assert not is_loopback("0.0.0.0")
+
+
+def test_database_outlives_a_rebuild_and_refuses_another_design(tmp_path):
+    from asym.judge.build import build_study
+
+    cfg, runs_dir, test_dir = write_inputs(tmp_path)
+    folder = tmp_path / "study"
+    build_study(cfg, folder, runs_dir=runs_dir, test_dir=test_dir, seed=0)
+    invite(folder, 2)
+    build_study(cfg, folder, runs_dir=runs_dir, test_dir=test_dir, seed=0)  # same design: same trials
+    assert Store(load_study(folder).database, load_study(folder).fingerprint).observer_ids() == ["O001", "O002"]
+    build_study(cfg, folder, runs_dir=runs_dir, test_dir=test_dir, seed=1)  # another draw of the design
+    with pytest.raises(InputError, match="another build of the study"):
+        create_app(folder)

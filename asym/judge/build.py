@@ -12,7 +12,6 @@ left/right draw are :mod:`asym.judge.design`. The study folder holds::
     STUDY/manifest.json       conditions (with each run's traits from its run.json),
                               stimuli (sha256 -> file), trials, design parameters
     STUDY/stimuli/<sha256>.png  every image shown, named by the sha256 of its bytes
-    STUDY/secret.key          random key behind the completion codes (never served)
 
 The server (:mod:`asym.judge.server`) serves images only through the manifest, and
 :func:`asym.judge.manifest.load_study` re-checks every stimulus's sha256 before serving.
@@ -23,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import secrets
 import shutil
 from pathlib import Path
 
@@ -31,9 +29,9 @@ import numpy as np
 
 from asym.config import load_config, runs, train_spec
 from asym.io import InputError
-from asym.io import atomic_path, write_png, write_text
+from asym.io import atomic_path, write_png
 from asym.judge import design
-from asym.judge.manifest import MANIFEST, SECRET, STIMULI
+from asym.judge.manifest import MANIFEST, STIMULI
 from asym.optimize.runrecord import read_run_record, run_traits
 
 BICUBIC, REFERENCE = "bicubic", "reference"
@@ -149,7 +147,6 @@ def build_study(cfg: dict, out: Path, *, runs_dir: Path | None = None, test_dir:
         "stimuli": stimuli,
         "trials": trials,
     }
-    write_text(secrets.token_hex(32) + "\n", out / SECRET)
     with atomic_path(out / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
@@ -186,4 +183,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import asym.errors
+
+    asym.errors.run(main)

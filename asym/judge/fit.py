@@ -149,7 +149,7 @@ def fit(study_dir, out_dir, *, min_catch: float = 0.75, max_circular: float | No
     if not study.database.is_file():
         raise InputError(f"{study.database} not found: no observer has been invited to this study yet "
                          f"(asym judge invite {study.folder}), so there is nothing to fit")
-    judgements = judgements_table(study, Store(study.database))
+    judgements = judgements_table(study, Store(study.database, study.fingerprint))
     out_dir = Path(out_dir)
     written = {"judgements": out_dir / "judgements.csv", "observers": out_dir / "observers.csv"}
     write_csv(judgements, written["judgements"])
@@ -194,4 +194,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import asym.errors
+
+    asym.errors.run(main)

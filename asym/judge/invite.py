@@ -25,7 +25,7 @@ def invite(study_dir, n: int, base_url: str = "http://127.0.0.1:8765") -> list[t
     if n < 1:
         raise ValueError(f"--n must be at least 1 observer, got {n}")
     study = load_study(study_dir, verify=False)
-    store = Store(study.database)
+    store = Store(study.database, study.fingerprint)
     existing = store.observer_ids()
     start = 1 + max((int(o[1:]) for o in existing if o[1:].isdigit()), default=0)
     out = []

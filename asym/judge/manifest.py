@@ -17,7 +17,7 @@ from pathlib import Path
 
 from asym.io import InputError
 
-MANIFEST, STIMULI, SECRET, DATABASE = "manifest.json", "stimuli", "secret.key", "judgements.sqlite"
+MANIFEST, STIMULI, DATABASE_SUFFIX = "manifest.json", "stimuli", ".sqlite"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TRIAL_KEYS = ("id", "image", "kind", "left", "right", "expected", "left_sha", "right_sha", "reference_sha")
 
@@ -27,11 +27,18 @@ class Study:
     folder: Path
     manifest: dict
     trials: dict[str, dict]  # id -> trial, in manifest order
-    secret: bytes
 
     @property
     def database(self) -> Path:
-        return self.folder / DATABASE
+        """``<study>.sqlite`` beside the study folder, not inside it: rebuilding the study (a rerun of
+        the workflow's judge_build deletes its output folder first) never deletes judgements."""
+        return self.folder.parent / f"{self.folder.name}{DATABASE_SUFFIX}"
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the trials: a database belongs to exactly one build of the study."""
+        text = json.dumps(self.manifest["trials"], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def stimulus_path(self, sha: str) -> Path | None:
         """The file of stimulus ``sha``, or None when ``sha`` is not a stimulus of this study."""
@@ -39,10 +46,6 @@ class Study:
             return None
         return self.folder / STIMULI / f"{sha}.png"
 
-    def completion_code(self, observer_id: str) -> str:
-        """A code the observer hands in (e.g. to a participant pool) to show they finished."""
-        mac = hmac.new(self.secret, f"complete:{observer_id}".encode(), hashlib.sha256).hexdigest()
-        return mac[:12].upper()
 
 
 def load_study(folder: str | Path, verify: bool = True) -> Study:
@@ -81,7 +84,11 @@ def load_study(folder: str | Path, verify: bool = True) -> Study:
             if hashlib.sha256(file.read_bytes()).hexdigest() != sha:
                 raise InputError(f"stimulus {file} does not have the sha256 it is named by (changed after the "
                                  "build); rebuild the study with `asym judge build`")
-    secret_file = folder / SECRET
-    if not secret_file.is_file():
-        raise InputError(f"{secret_file} not found; rebuild the study with `asym judge build`")
-    return Study(folder=folder, manifest=manifest, trials=trials, secret=secret_file.read_text().strip().encode())
+    return Study(folder=folder, manifest=manifest, trials=trials)
+
+
+def completion_code(secret: str, observer_id: str) -> str:
+    """A code the observer hands in (e.g. to a participant pool) to show they finished: an HMAC of
+    their id under the study database's secret, so it cannot be guessed from the id."""
+    mac = hmac.new(secret.encode(), f"complete:{observer_id}".encode(), hashlib.sha256).hexdigest()
+    return mac[:12].upper()

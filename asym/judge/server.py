@@ -36,7 +36,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from asym.judge import pages
-from asym.judge.manifest import Study, load_study
+from asym.judge.manifest import Study, completion_code, load_study
 from asym.judge.store import DuplicateAnswer, Store, now
 
 MAX_BODY = 4096  # bytes; an answer is about 200
@@ -97,7 +97,7 @@ def _parse_answer(payload) -> dict:
 def create_app(study_dir: str | Path) -> FastAPI:
     """The web app of one study (the study is checked, stimuli hashes included, at start)."""
     study: Study = load_study(study_dir)
-    store = Store(study.database)
+    store = Store(study.database, study.fingerprint)
     manifest = study.manifest
     title = manifest.get("title", "Which image looks better?")
     total = len(study.trials)
@@ -171,7 +171,7 @@ def create_app(study_dir: str | Path) -> FastAPI:
             return unknown_token()
         if next_trial(observer) is not None:
             return RedirectResponse(f"/o/{token}/trial", status_code=303)
-        return _html(pages.thanks(title, study.completion_code(observer["observer_id"])))
+        return _html(pages.thanks(title, completion_code(store.secret, observer["observer_id"])))
 
     @app.post("/o/{token}/answer")
     async def answer(token: str, request: Request):
@@ -254,4 +254,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import asym.errors
+
+    asym.errors.run(main)

@@ -1,14 +1,19 @@
 """The study's answers and observers in SQLite, written at once and never rewritten.
 
-One database file per study (``STUDY/judgements.sqlite``) in WAL mode with
+One database file per study (``<study>.sqlite`` beside the study folder, see
+:attr:`asym.judge.manifest.Study.database`) in WAL mode with
 ``synchronous=FULL``: an answer is on disk when its request returns, so killing the
 server at any moment loses nothing that was acknowledged, and readers (``asym judge
 fit``) never block the server. Each answer is one row, unique per (observer, trial):
 a repeated submission is refused by the database itself, not only by the server's
 check, so two concurrent requests cannot both land.
 
+It records the fingerprint of the trials it was opened with and refuses any other
+build of the study, so answers can never be matched with the wrong trials.
+
 Tables::
 
+    meta(key PK, value)        study_fingerprint; secret (random, behind the completion codes)
     observers(observer_id PK, token UNIQUE, created_at, trial_order JSON)
     answers(observer_id, trial_id, position, left_sha, right_sha, left_condition,
             right_condition, choice 'left'|'right', chosen_condition, rt_ms, input 'key'|'click',
@@ -19,12 +24,19 @@ Tables::
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 
+from asym.io import InputError
+
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS observers (
     observer_id TEXT PRIMARY KEY,
     token TEXT NOT NULL UNIQUE,
@@ -65,15 +77,22 @@ def now() -> str:
 class Store:
     """Thin access to one study database; a new connection per call (safe across threads)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, fingerprint: str):
         self.path = Path(path)
         with closing(self._connect()) as db:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
-                raise RuntimeError(f"{self.path}: SQLite refused WAL mode (got {mode!r}); put the study on a "
-                                   "local file system")
+                raise InputError(f"{self.path}: SQLite refused WAL mode (got {mode!r}); put the study on a "
+                                 "local file system")
             db.executescript(SCHEMA)
-            db.commit()
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('study_fingerprint', ?)", (fingerprint,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('secret', ?)", (secrets.token_hex(32),))
+            self.secret = db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
+            stored = db.execute("SELECT value FROM meta WHERE key = 'study_fingerprint'").fetchone()[0]
+        if stored != fingerprint:
+            raise InputError(f"{self.path} holds judgements collected under another build of the study (its "
+                             "trials changed since); restore that study folder to serve or fit them, or move "
+                             "the database away to start a new collection")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
