@@ -11,8 +11,12 @@ import pytest
 from asym.optimize import stability
 from asym.optimize.stability import (
     OUTPUT_COLUMNS,
+    RUN_COLUMNS,
+    group_summary,
+    instability,
     main,
     oscillation,
+    per_run,
     spike_count,
     summarize,
     win_rate,
@@ -138,13 +142,27 @@ def test_cli_reads_run_records_and_rejects_bad_input(tmp_path, capsys):
     base_dir.mkdir(parents=True)
     make_log(adversarial=False).to_csv(base_dir / "train_log.csv", index=False)
     write_run_record(base_dir, _train_spec("l1__nogan__s3", "none", 0.0, 3), "finished", digest="x")
+    # a run that diverged: its record says so, its log ends in the non-finite step
+    div_dir = tmp_path / "runs" / "third-folder"
+    div_dir.mkdir(parents=True)
+    make_log(steps=(10, 20, 30, 40, 50, 55), loss_total=[1, 1, 1, 1, 1, math.nan],
+             loss_fidelity=[1, 1, 1, 1, 1, math.nan]).to_csv(div_dir / "train_log.csv", index=False)
+    write_run_record(div_dir, _train_spec("l1__patchgan-w0.05__s1", seed=1), "diverged", digest="x")
     out = tmp_path / "stability.csv"
-    logs = [str(run_dir / "train_log.csv"), str(base_dir / "train_log.csv")]
+    logs = [str(d / "train_log.csv") for d in (run_dir, base_dir, div_dir)]
     assert main(["--logs", *logs, "--out", str(out)]) == 0
-    written = pd.read_csv(out)
-    assert list(written.columns) == OUTPUT_COLUMNS and written["n_seeds"].tolist() == [1, 1]
-    assert sorted(written["discriminator"]) == ["none", "patchgan"]
-    assert str(written.set_index("discriminator").loc["none", "seeds"]) == "3"
+    written = pd.read_csv(out).set_index("run")
+    assert list(written.reset_index().columns) == RUN_COLUMNS and len(written) == 3  # one row per run
+    assert written["diverged"].dtype == bool
+    assert written["diverged"].to_dict() == {"l1__patchgan-w0.05__s0": False, "l1__nogan__s3": False,
+                                             "l1__patchgan-w0.05__s1": True}
+    assert written.loc["l1__patchgan-w0.05__s1", "status"] == "diverged"  # counted, not dropped
+    assert written.loc["l1__nogan__s3", "seed"] == 3 and written.loc["l1__nogan__s3", "discriminator"] == "none"
+    assert written.loc["l1__patchgan-w0.05__s0", "level"] == "patch"
+    assert written["instability"].notna().all()
+    groups = group_summary(written.reset_index())
+    assert list(groups.columns) == OUTPUT_COLUMNS and groups["n_seeds"].tolist() == [1, 2]
+    assert groups.set_index("discriminator").loc["patchgan", "diverged_runs"] == 1
 
     # a log without its run record names the record and the rule that writes it
     (run_dir / "run.json").unlink()
@@ -163,6 +181,48 @@ def test_cli_reads_run_records_and_rejects_bad_input(tmp_path, capsys):
     make_log().drop(columns=["d_real_acc"]).to_csv(run_dir / "train_log.csv", index=False)
     assert main(["--logs", str(run_dir / "train_log.csv"), "--out", str(out)]) == 2
     assert "d_real_acc" in capsys.readouterr().err
+
+
+def test_instability_is_the_fidelity_loss_oscillation_before_divergence():
+    steps = np.arange(10, 90, 10)
+    fidelity = np.array([9.0, 9, 9, 9, 2.0, 4.0, 2.0, 4.0])
+    assert instability(steps, fidelity) == pytest.approx(oscillation(steps, fidelity))
+    # diverged at step 80: only the rows before count (last half of 10..70 = 40..70: 9, 2, 4, 2)
+    broken = np.r_[fidelity[:-1], np.nan]
+    assert instability(steps, broken) == pytest.approx(oscillation(steps[:-1], fidelity[:-1]))
+    # another series turning non-finite (the discriminator loss) ends the trajectory there too
+    loss_d = np.r_[np.ones(6), np.inf, np.inf]
+    assert instability(steps, fidelity, [loss_d]) == pytest.approx(oscillation(steps[:6], fidelity[:6]))
+
+
+def test_instability_does_not_depend_on_the_discriminator_head():
+    """Two runs whose generator's fidelity trajectory is the same, one with a patch head (its
+    accuracy a mean over many logits: smooth) and one with an image head (one logit per image:
+    jumpy accuracy and GAN terms), get the same instability; the accuracy SD would not."""
+    fidelity = [1.0, 0.9, 0.8, 0.85, 0.7, 0.75, 0.6, 0.65]
+    steps = tuple(range(10, 90, 10))
+    rng = np.random.default_rng(0)
+    patch = make_log(steps=steps, loss_fidelity=fidelity, real=[0.6, 0.62, 0.61, 0.6, 0.62, 0.61, 0.6, 0.61],
+                     fake=[0.6] * 8, loss_d=[1.3, 1.31, 1.29, 1.3, 1.3, 1.31, 1.3, 1.29])
+    image = make_log(steps=steps, loss_fidelity=fidelity, real=list(rng.integers(0, 2, 8).astype(float)),
+                     fake=list(rng.integers(0, 2, 8).astype(float)), loss_d=list(rng.uniform(0.2, 3.0, 8)))
+    runs = {"a": meta("patchgan"), "b": meta("vgg")}
+    table = per_run({"a": patch, "b": image}, runs).set_index("run")
+    assert table.loc["a", "instability"] == table.loc["b", "instability"] > 0
+    assert np.std(image["d_real_acc"]) > 10 * np.std(patch["d_real_acc"])  # what the head does differ
+
+
+def test_per_run_keeps_diverged_runs_and_flags_them_from_the_record():
+    logs = {"ok": make_log(loss_fidelity=[1, 1, 1, 2.0, 4.0, 2.0]),
+            # the record says diverged although the last logged row happened to be finite
+            "bad": make_log(loss_fidelity=[1, 1, 1, 2.0, 4.0, 2.0])}
+    runs = {"ok": meta(seed=0), "bad": meta(seed=1)}
+    table = per_run(logs, runs, {"ok": "finished", "bad": "diverged"}).set_index("run")
+    assert list(table.reset_index().columns) == RUN_COLUMNS
+    assert table["diverged"].to_dict() == {"ok": False, "bad": True}
+    assert table.loc["bad", "instability"] == table.loc["ok", "instability"]
+    group = group_summary(table.reset_index()).iloc[0]
+    assert group["n_seeds"] == 2 and group["diverged_runs"] == 1
 
 
 def test_module_does_not_import_torch():
@@ -184,7 +244,9 @@ def test_report_shows_the_stability_table():
     runs = {"l1__patchgan-w0.05__s0": meta(), "l1__nogan__s0": meta("none", 0.0, "none")}
     page = stability_section(summarize(logs, runs))
     assert "Training stability per design" in page and page.count("<tr>") == 3  # header + 2 groups
-    assert "patchgan" in page and "nonsaturating" in page
+    assert "patchgan" in page and "nonsaturating" in page and "instability" in page
+    # stability.csv holds one row per run; the report groups it with the same code
+    assert stability_section(per_run(logs, runs)) == page
     assert stability_section(None) == ""
     with pytest.raises(InputError, match="d_win_rate"):
         stability_section(pd.DataFrame({"discriminator": ["x"]}))

@@ -7,6 +7,7 @@ starts from the pretrained generator of its seed, and honours the GPU switches.
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -363,3 +364,56 @@ def test_compile_switch_compiles_generator_and_discriminator(tiny_cfg, tiny_work
         plain, compiled = _params(tmp_path / "plain" / "final.pt", part), _params(tmp_path / "compiled" / "final.pt", part)
         assert compiled.keys() == plain.keys()  # saved from the bare modules: no "_orig_mod." prefix
         assert all(torch.allclose(compiled[k], plain[k], atol=1e-5) for k in plain)
+
+
+class _LossTurnsNaN:
+    """The run's real loss metric, whose loss becomes NaN from the ``at``-th call on (one call per step)."""
+
+    def __init__(self, metric, at):
+        self.metric, self.at, self.calls = metric, at, 0
+
+    def __getattr__(self, name):
+        return getattr(self.metric, name)
+
+    def loss(self, sr, hr):
+        self.calls += 1
+        value = self.metric.loss(sr, hr)
+        return value * float("nan") if self.calls >= self.at else value
+
+
+def _diverging(monkeypatch, at):
+    real = train_sr.build_metric
+    monkeypatch.setattr(train_sr, "build_metric", lambda *a, **k: _LossTurnsNaN(real(*a, **k), at))
+
+
+@pytest.mark.parametrize("at, kept", [(5, 4), (2, 0)])  # after the step-4 checkpoint; before any checkpoint
+def test_diverging_run_keeps_its_log_and_last_good_weights_and_is_flagged(
+        tiny_cfg, tiny_workdir, tmp_path, monkeypatch, at, kept):
+    spec = _spec(tiny_cfg, steps=6, checkpoint_every=2, log_every=2)
+    data = _train_dir(tiny_workdir, tiny_cfg)
+    # the same run cut after `kept` steps: its weights are what the diverged run must keep
+    reference = tmp_path / "reference"
+    if kept:
+        assert train(spec, data, reference, progress=False, stop_after=kept) is None
+        expected = checkpoint.load(reference / "checkpoint.pt", CHECKPOINT_FORMAT)["generator"]
+    else:
+        expected = None
+    _diverging(monkeypatch, at)
+    out = tmp_path / "run"
+    assert train(spec, data, out, progress=False) == out / "final.pt"  # no exception: the run is counted
+    log = pd.read_csv(out / "train_log.csv")
+    assert log["step"].iloc[-1] == at and not math.isfinite(log["loss_total"].iloc[-1])
+    assert log["loss_total"].iloc[:-1].map(math.isfinite).all()
+    assert json.loads((out / "run.json").read_text())["status"] == "diverged"
+    assert not (out / "checkpoint.pt").exists()
+    saved = checkpoint.load(out / "final.pt", train_sr.FINAL_FORMAT)
+    assert saved["step"] == kept and saved["diverged_at"] == at and saved["discriminator"] is not None
+    assert all(torch.isfinite(v).all() for v in saved["params"].values() if v.is_floating_point())
+    if expected is not None:
+        assert all(torch.equal(saved["params"][k], expected[k]) for k in expected)
+    else:  # no checkpoint yet: the weights it started from
+        torch.manual_seed(spec["run"]["seed"])
+        start = build_generator(spec["generator"]).state_dict()
+        assert all(torch.equal(saved["params"][k], start[k]) for k in start)
+    net, _ = load_generator(out / "final.pt")  # evaluation can score it
+    assert torch.isfinite(net(torch.rand(1, 3, 8, 8))).all()

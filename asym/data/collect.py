@@ -108,6 +108,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from asym.errors import run
+    import asym.errors
 
     asym.errors.run(main)

@@ -1,30 +1,43 @@
-"""Per-design stability of the SR training runs, aggregated across seeds.
+"""Stability of the SR training runs: one row per run, one instability definition (claim C4).
 
     python -m asym.optimize.stability \\
         --logs results/optimize/runs/l1__nogan__s0/train_log.csv \\
                results/optimize/runs/l1__patchgan-w0.05__s0/train_log.csv \\
         --out results/optimize/stability.csv
 
-What each run was (its loss, discriminator, GAN weight, objective, seed) comes from the
-run record ``run.json`` that training wrote beside the log (:mod:`asym.optimize.runrecord`);
-folder names are never parsed. Reads each run's ``train_log.csv`` (columns step, loss_total, loss_fidelity, loss_gan, loss_d,
-d_real_acc, d_fake_acc, grad_norm_g, grad_norm_d, lr, seconds; one row every
-``log_every`` steps) and writes one row per (discriminator, gan_weight, objective, fidelity): the discriminator design and
-GAN settings, and the training loss too, because loss values of different fidelity
-losses have different scales and their dynamics differ. Runs without an adversarial
-term form their own groups (discriminator ``none``), the baseline for oscillation.
+What each run was (its loss, discriminator, level, family, GAN weight, objective, seed)
+and whether it finished or diverged comes from the run record ``run.json`` that training
+wrote beside the log (:mod:`asym.optimize.runrecord`); folder names are never parsed.
+Reads each run's ``train_log.csv`` (columns step, loss_total, loss_fidelity, loss_gan,
+loss_d, d_real_acc, d_fake_acc, grad_norm_g, grad_norm_d, lr, seconds; one row every
+``log_every`` steps, plus the diverging step of a diverged run) and writes one row per
+run: the run is the unit of every stability comparison, so the claim's test and the
+report's table (:func:`group_summary`, per design over seeds) start from the same rows.
 
-Per run (one log), with rows ordered by step:
+**Instability** (column ``instability``; the one definition the C4 verdict and the table
+use): the oscillation (below) of the run's *fidelity* loss ``loss_fidelity``, over the
+rows logged before the run diverged (all rows of a run that finished). Why the fidelity
+loss: it is what the generator is judged on, it is the same quantity for every design
+trained with one loss (and for that loss without GAN, the baseline), and it does not
+depend on the discriminator's head. Statistics of the discriminator's own outputs (its
+accuracy, or the GAN terms, each a mean over the logits of a batch) average over as many
+logits as the head emits (one per image, or hundreds per patch map), so they are less
+noisy for patch-level heads by construction and would favour them for the wrong reason.
 
-- ``diverged``: some logged value of loss_total, loss_fidelity or grad_norm_g -- and, for
-  runs with a discriminator, of loss_gan, loss_d or grad_norm_d -- is NaN or infinite.
-  (The discriminator columns are empty by design for runs without one.)
-- oscillation of a loss series ``y``: over the last half of the log (rows with
-  ``step > max(step) / 2``), the sample standard deviation (ddof 1) of the first
+Per run, with rows ordered by step:
+
+- ``diverged``: the run record says ``diverged`` (training stopped at a non-finite loss,
+  :mod:`asym.optimize.divergence`), or some logged value of loss_total, loss_fidelity or
+  grad_norm_g -- and, for runs with a discriminator, of loss_gan, loss_d or grad_norm_d --
+  is NaN or infinite. (The discriminator columns are empty by design for runs without one.)
+  A diverged run is counted, never dropped; analyses rank it as the least stable.
+- oscillation of a loss series ``y``: over the last half of the rows it is computed on
+  (``step > max(step) / 2``), the sample standard deviation (ddof 1) of the first
   differences ``y[i+1] - y[i]`` divided by ``|mean(y)|`` over the same rows. NaN with
   fewer than three rows in that half, with a zero mean or with non-finite values.
-  Computed for the generator's loss (``loss_total``: fidelity + weighted GAN term) and
-  the discriminator's (``loss_d``).
+  ``instability`` is that of loss_fidelity (finite rows before divergence);
+  ``g_loss_oscillation`` of loss_total and ``d_loss_oscillation`` of loss_d (all rows),
+  reported beside it, not judged.
 - discriminator win rate: the fraction of logged rows in which the discriminator
   classified more than 95 % of both real and generated patches correctly
   (``d_real_acc > 0.95`` and ``d_fake_acc > 0.95``), over rows where both are finite.
@@ -34,28 +47,14 @@ Per run (one log), with rows ordered by step:
   ``diverged``, not here). Counted for grad_norm_g and grad_norm_d.
 - final fidelity loss: ``loss_fidelity`` in the row with the largest step.
 
-Columns of the output (one row per group, sorted by the group keys):
-
-==========================  ===========================================================
-discriminator               design name from the config (``none`` without GAN)
-gan_weight                  weight of the adversarial term (0 without GAN)
-objective                   GAN objective (``none`` without GAN)
-fidelity                    training loss (config metric name)
-n_seeds                     number of runs (seeds) in the group
-seeds                       their seeds, ``;``-separated
-diverged_runs               number of runs with ``diverged``
-g_loss_oscillation          mean over the group's runs of the oscillation of loss_total
-d_loss_oscillation          same for loss_d (NaN without a discriminator)
-d_win_rate                  mean over runs of the discriminator win rate (NaN without)
-grad_spikes_g               mean over runs of the grad_norm_g spike count
-grad_spikes_d               same for grad_norm_d (NaN without a discriminator)
-final_fidelity_mean         mean over the non-diverged runs of the final fidelity loss
-final_fidelity_sd           their sample standard deviation (ddof 1; NaN for one run)
-final_step                  largest step logged by any run of the group
-==========================  ===========================================================
-
-Means over runs skip runs whose value is NaN (e.g. a log too short for an oscillation);
-a group where every run is NaN gets NaN. No torch: pandas and numpy only.
+Columns of the output (:data:`RUN_COLUMNS`): ``run``, the traits ``fidelity,
+discriminator, gan_weight, objective, seed, level, family, setting, adversarial``,
+``status`` (the record's), ``diverged``, ``instability``, ``g_loss_oscillation``,
+``d_loss_oscillation``, ``d_win_rate``, ``grad_spikes_g``, ``grad_spikes_d``,
+``final_fidelity``, ``final_step``. :func:`group_summary` turns them into one row per
+(discriminator, gan_weight, objective, fidelity) with ``n_seeds``, ``seeds``,
+``diverged_runs`` and means over runs (NaN values skipped; ``final_fidelity_mean``/``_sd``
+over the runs that did not diverge). No torch: pandas and numpy only.
 """
 
 from __future__ import annotations
@@ -74,8 +73,13 @@ LOG_COLUMNS = ("step", "loss_total", "loss_fidelity", "loss_gan", "loss_d", "d_r
                "grad_norm_g", "grad_norm_d")
 GROUP_KEYS = ["discriminator", "gan_weight", "objective", "fidelity"]
 RUN_KEYS = ("fidelity", "discriminator", "gan_weight", "objective", "seed")
-OUTPUT_COLUMNS = GROUP_KEYS + ["n_seeds", "seeds", "diverged_runs", "g_loss_oscillation", "d_loss_oscillation",
-                               "d_win_rate", "grad_spikes_g", "grad_spikes_d", "final_fidelity_mean",
+# Traits copied when the record has them (older callers pass only RUN_KEYS).
+EXTRA_TRAITS = ("level", "family", "setting", "adversarial")
+STATISTICS = ["diverged", "instability", "g_loss_oscillation", "d_loss_oscillation", "d_win_rate", "grad_spikes_g",
+              "grad_spikes_d", "final_fidelity", "final_step"]
+RUN_COLUMNS = ["run", *RUN_KEYS, *EXTRA_TRAITS, "status", *STATISTICS]
+MEANS = ["instability", "g_loss_oscillation", "d_loss_oscillation", "d_win_rate", "grad_spikes_g", "grad_spikes_d"]
+OUTPUT_COLUMNS = GROUP_KEYS + ["n_seeds", "seeds", "diverged_runs", *MEANS, "final_fidelity_mean",
                                "final_fidelity_sd", "final_step"]
 WIN_ACCURACY = 0.95  # both accuracies above this: the discriminator "wins" that logged step
 SPIKE_FACTOR = 10.0  # a gradient norm this many times the running median is a spike
@@ -91,6 +95,17 @@ def oscillation(steps: np.ndarray, values: np.ndarray) -> float:
     if mean == 0:
         return float("nan")
     return float(np.diff(tail).std(ddof=1) / abs(mean))
+
+
+def instability(steps: np.ndarray, fidelity: np.ndarray, checked: list[np.ndarray] | None = None) -> float:
+    """The instability of one run (module docstring): oscillation of the fidelity loss over
+    the rows before the first row where it, or any series in ``checked``, is not finite."""
+    steps, fidelity = np.asarray(steps, float), np.asarray(fidelity, float)
+    ok = np.isfinite(fidelity)
+    for series in checked or []:
+        ok &= np.isfinite(np.asarray(series, float))
+    end = len(ok) if ok.all() else int(np.argmin(ok))  # rows up to the first non-finite one
+    return oscillation(steps[:end], fidelity[:end])
 
 
 def win_rate(real_acc: np.ndarray, fake_acc: np.ndarray) -> float:
@@ -114,17 +129,19 @@ def spike_count(values: np.ndarray) -> int:
     return spikes
 
 
-def run_statistics(log: pd.DataFrame, adversarial: bool) -> dict:
-    """The per-run statistics (see the module docstring) of one train log."""
+def run_statistics(log: pd.DataFrame, adversarial: bool, status: str | None = None) -> dict:
+    """The per-run statistics (see the module docstring) of one train log; ``status`` is the
+    run record's (``diverged`` flags the run whatever the log holds)."""
     log = log.sort_values("step")
     col = {c: pd.to_numeric(log[c], errors="coerce").to_numpy(float) for c in LOG_COLUMNS}
     checked = ["loss_total", "loss_fidelity", "grad_norm_g"]
     if adversarial:
         checked += ["loss_gan", "loss_d", "grad_norm_d"]
-    diverged = not all(np.isfinite(col[c]).all() for c in checked)
+    diverged = status == "diverged" or not all(np.isfinite(col[c]).all() for c in checked)
     nan = float("nan")
     return {
-        "diverged": diverged,
+        "diverged": bool(diverged),
+        "instability": instability(col["step"], col["loss_fidelity"], [col[c] for c in checked]),
         "g_loss_oscillation": oscillation(col["step"], col["loss_total"]),
         "d_loss_oscillation": oscillation(col["step"], col["loss_d"]) if adversarial else nan,
         "d_win_rate": win_rate(col["d_real_acc"], col["d_fake_acc"]) if adversarial else nan,
@@ -153,9 +170,12 @@ def _nanmean(values) -> float:
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
-def summarize(logs: dict[str, pd.DataFrame], runs: dict[str, dict]) -> pd.DataFrame:
-    """One row per group from ``{run name: train log}`` and ``{run name: traits}`` (the ``traits``
-    of each run record, or any mapping with the keys ``RUN_KEYS``)."""
+def per_run(logs: dict[str, pd.DataFrame], runs: dict[str, dict], statuses: dict[str, str] | None = None
+            ) -> pd.DataFrame:
+    """One row per run (:data:`RUN_COLUMNS`) from ``{run name: train log}``, ``{run name: traits}``
+    (a run record's ``traits``, or any mapping with the keys ``RUN_KEYS``) and, optionally,
+    ``{run name: record status}``."""
+    statuses = statuses or {}
     rows = []
     for name, log in logs.items():
         if name not in runs:
@@ -167,25 +187,37 @@ def summarize(logs: dict[str, pd.DataFrame], runs: dict[str, dict]) -> pd.DataFr
             raise InputError(f"the traits of run {name!r} lack {lacking}; expected the keys {list(RUN_KEYS)} "
                              "(a run.json written by python -m asym.optimize.train_sr)")
         adversarial = meta["discriminator"] not in (None, "none")
-        rows.append({**{k: meta[k] for k in RUN_KEYS}, "gan_weight": float(meta["gan_weight"]),
-                     **run_statistics(log, adversarial)})
-    per_run = pd.DataFrame(rows)
+        status = statuses.get(name)
+        rows.append({"run": name, **{k: meta[k] for k in RUN_KEYS}, "gan_weight": float(meta["gan_weight"]),
+                     **{k: meta.get(k) for k in EXTRA_TRAITS}, "status": status,
+                     **run_statistics(log, adversarial, status)})
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def group_summary(runs_table: pd.DataFrame) -> pd.DataFrame:
+    """One row per design group (:data:`OUTPUT_COLUMNS`) from the per-run rows of :func:`per_run`."""
     out = []
-    for keys, part in per_run.groupby(GROUP_KEYS, sort=True):
-        finals = part.loc[~part["diverged"], "final_fidelity"].to_numpy(float)
+    for keys, part in runs_table.groupby(GROUP_KEYS, sort=True):
+        diverged = part["diverged"].astype(bool)
+        finals = part.loc[~diverged, "final_fidelity"].to_numpy(float)
         finals = finals[np.isfinite(finals)]
         out.append({
             **dict(zip(GROUP_KEYS, keys)),
             "n_seeds": len(part),
             "seeds": ";".join(str(s) for s in sorted(part["seed"])),
-            "diverged_runs": int(part["diverged"].sum()),
-            **{c: _nanmean(part[c]) for c in ("g_loss_oscillation", "d_loss_oscillation", "d_win_rate",
-                                                 "grad_spikes_g", "grad_spikes_d")},
+            "diverged_runs": int(diverged.sum()),
+            **{c: _nanmean(part[c]) for c in MEANS},
             "final_fidelity_mean": float(finals.mean()) if len(finals) else float("nan"),
             "final_fidelity_sd": float(finals.std(ddof=1)) if len(finals) > 1 else float("nan"),
             "final_step": int(part["final_step"].max()),
         })
     return pd.DataFrame(out, columns=OUTPUT_COLUMNS)
+
+
+def summarize(logs: dict[str, pd.DataFrame], runs: dict[str, dict], statuses: dict[str, str] | None = None
+              ) -> pd.DataFrame:
+    """:func:`group_summary` of :func:`per_run`: one row per design group."""
+    return group_summary(per_run(logs, runs, statuses))
 
 
 def main(argv=None) -> int:
@@ -194,21 +226,22 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     try:
-        logs, runs = {}, {}
+        logs, runs, statuses = {}, {}, {}
         for path in args.logs:
             log = read_log(path)
             record = read_run_record(path.parent)  # written by train_sr beside its log
-            logs[record["run"]], runs[record["run"]] = log, record["traits"]
-        table = summarize(logs, runs)
+            name = record["run"]
+            logs[name], runs[name], statuses[name] = log, record["traits"], record["status"]
+        table = per_run(logs, runs, statuses)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     write_csv(table, args.out)
-    print(f"wrote {args.out} ({len(table)} groups from {len(logs)} runs)")
+    print(f"wrote {args.out} ({len(table)} runs, {int(table['diverged'].sum())} diverged)")
     return 0
 
 
 if __name__ == "__main__":
-    from asym.errors import run
+    import asym.errors
 
     asym.errors.run(main)

@@ -24,6 +24,12 @@
   inputs changed) renames it to the first free ``checkpoint.stale-<n>.pt`` (never
   overwriting an earlier one), says why on stderr and in ``restarts.log``, and starts afresh.
 
+**Divergence.** A run whose generator or discriminator loss becomes NaN or infinite does
+not raise: it writes ``train_log.csv`` up to and including that step, keeps its last good
+weights as ``final.pt`` (the newest finite checkpoint, else its start; ``diverged_at`` says
+the step), marks ``run.json`` ``diverged`` and exits 0, so evaluation and the stability
+table count it (:mod:`asym.optimize.divergence`).
+
 The recipe: random HR crops from the training photographs, LR = bicubic x``upscale``
 downsampling (antialiased), Adam, SwinIR's step schedule (halve the learning rate at
 50/80/90/95 % of the steps). With a discriminator, each step first updates the
@@ -101,6 +107,7 @@ from asym.io import write_csv
 from asym.nets.discriminators import build_discriminator
 from asym.nets.generators import build_generator, load_official
 from asym.optimize.final import FINAL_FORMAT
+from asym.optimize.divergence import diverged, last_good_state, snapshot
 from asym.optimize.runrecord import write_run_record
 
 CHECKPOINT_FORMAT = "asym-train-sr-v1"
@@ -308,10 +315,10 @@ def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
         if rank == 0:
             out_dir.mkdir(parents=True, exist_ok=True)
             write_run_record(out_dir, spec, "running")  # what this run is, before any step
-        final = _train(spec, Path(train_dir), out_dir, ckpt_path, final_path, progress, stop_after, restart_stale,
-                       preempt, rank, world, device)
+        final, status = _train(spec, Path(train_dir), out_dir, ckpt_path, final_path, progress, stop_after,
+                               restart_stale, preempt, rank, world, device)
         if final is not None and rank == 0:
-            write_run_record(out_dir, spec, "finished")
+            write_run_record(out_dir, spec, status)  # "finished" or "diverged"
         return final
     finally:
         if owns_group:
@@ -419,6 +426,7 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
 
     gen_net.train()
     start_step = step
+    start = snapshot(gen_net, disc, step)  # the weights to keep if the loss diverges before a checkpoint
     bar = tqdm(total=spec["steps"], initial=step, desc=run["name"], disable=not progress or rank != 0, leave=False)
     while step < spec["steps"]:
         t0 = time.perf_counter()
@@ -468,9 +476,8 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
             [loss_total.item(), loss_fid.item(), loss_gan.item(), loss_d, acc[0], acc[1], float(preempt.requested)],
             world, device)
         preempted = stop > 0
-        if not math.isfinite(total):
-            raise FloatingPointError(f"run {run['name']}: loss became {total} at step {step}")
-        if step % spec["log_every"] == 0 or step == spec["steps"]:
+        lost = diverged(total, loss_d if disc is not None else None)
+        if step % spec["log_every"] == 0 or step == spec["steps"] or lost:  # the diverging step is logged
             log_rows.append({
                 "step": step, "loss_total": total, "loss_fidelity": fid,
                 "loss_gan": gan if disc is not None else math.nan, "loss_d": loss_d,
@@ -478,6 +485,9 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
                 "lr": opt_g.param_groups[0]["lr"], "seconds": elapsed,
             })
         bar.update(1)
+        if lost:
+            bar.close()
+            return _keep_last_good(spec, out_dir, ckpt_path, final_path, log_rows, start, step, rank, world)
         sliced = stop_after is not None and step - start_step >= stop_after
         if step % spec["checkpoint_every"] == 0 or step == spec["steps"] or preempted or sliced:
             save_checkpoint()
@@ -486,7 +496,7 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
             if world > 1:
                 dist.barrier()  # nobody exits (and makes torchrun stop the rest) before rank 0 has saved
             if sliced:
-                return None
+                return None, "running"
             if rank == 0:
                 print(f"{run['name']}: pre-empted at step {step}; checkpoint saved to {ckpt_path}", file=sys.stderr)
             sys.exit(PREEMPT_EXIT_CODE)
@@ -501,7 +511,23 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
         ckpt_path.unlink(missing_ok=True)
     if world > 1:
         dist.barrier()
-    return final_path
+    return final_path, "finished"
+
+
+def _keep_last_good(spec, out_dir, ckpt_path, final_path, log_rows, start, step, rank, world):
+    """A diverged run: its log (with the diverging step), the last good weights as final.pt
+    (:func:`asym.optimize.divergence.last_good_state`, ``diverged_at`` the step), no checkpoint."""
+    if rank == 0:
+        good = last_good_state(ckpt_path, start, CHECKPOINT_FORMAT)
+        print(f"{spec['run']['name']}: loss not finite at step {step}; keeping the weights of step "
+              f"{good['step']} as {final_path} and marking the run diverged", file=sys.stderr)
+        write_csv(pd.DataFrame(log_rows, columns=LOG_COLUMNS), out_dir / "train_log.csv")
+        checkpoint.save({"format": FINAL_FORMAT, "spec": spec, "step": good["step"], "params": good["generator"],
+                         "discriminator": good["discriminator"], "diverged_at": step}, final_path)
+        ckpt_path.unlink(missing_ok=True)
+    if world > 1:
+        dist.barrier()
+    return final_path, "diverged"
 
 
 def import_official(spec: dict, out_dir: Path) -> Path:

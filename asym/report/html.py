@@ -188,22 +188,28 @@ def pairwise_section(pairwise: pd.DataFrame | None) -> str:
             + table_html(summaries.pairwise_display(pairwise)))
 
 
-# Columns of results/optimize/stability.csv shown in the report (asym.optimize.stability defines them all).
+# Columns of the stability table shown in the report (asym.optimize.stability defines them all).
 STABILITY_COLUMNS = ["discriminator", "gan_weight", "objective", "fidelity", "n_seeds", "diverged_runs",
-                     "g_loss_oscillation", "d_win_rate", "grad_spikes_g", "grad_spikes_d", "final_fidelity_mean",
-                     "final_fidelity_sd"]
+                     "instability", "g_loss_oscillation", "d_win_rate", "grad_spikes_g", "grad_spikes_d",
+                     "final_fidelity_mean", "final_fidelity_sd"]
 
 
 def stability_section(stability: pd.DataFrame | None) -> str:
     if stability is None:
         return ""
+    if "run" in stability:  # results/optimize/stability.csv: one row per run, grouped here by design
+        from asym.optimize.stability import group_summary  # pandas only, no torch
+
+        stability = group_summary(stability)
     missing = [c for c in STABILITY_COLUMNS if c not in stability]
     if missing:
         raise InputError(f"stability table lacks {missing}; rebuild it with python -m asym.optimize.stability")
     return ("<h2>Training stability per design</h2>"
             '<p class="note">One row per discriminator design x GAN weight x objective x training loss, '
-            "over its seeds. g_loss_oscillation: std of the first differences of the generator loss "
-            "over the last half of training / its mean (mean over seeds); d_win_rate: fraction of "
+            "over its seeds. instability (the measure claim C4 tests, per run): std of the first "
+            "differences of the fidelity loss over the last half of training before any divergence / its "
+            "mean, mean over seeds; g_loss_oscillation: the same for the generator's total loss; "
+            "d_win_rate: fraction of "
             "logged steps where the discriminator got more than 95 % of both real and generated "
             "patches right; grad_spikes: logged gradient norms above 10x their running median, per "
             "run; diverged_runs: runs with a non-finite loss or gradient norm; final fidelity loss "
