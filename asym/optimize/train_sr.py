@@ -567,6 +567,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    from asym.errors import run
+    import asym.errors
 
     asym.errors.run(main)

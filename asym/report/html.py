@@ -306,6 +306,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from asym.errors import run
+    import asym.errors
 
     asym.errors.run(main)
