@@ -219,6 +219,64 @@ def build_livechallenge(root: Path) -> Path:
     return root
 
 
+# ---------------------------------------------------------------- split ("spanned") zip archives
+
+def write_split_zip(folder: Path, last: Path, part_size: int) -> list[Path]:
+    """Pack ``folder`` (members under its own name, e.g. ``TestImage/00001.jpg``) as a split zip
+    the way Info-ZIP's ``zip -s`` writes one: ``<stem>.z01``, ``<stem>.z02``, ... of ``part_size``
+    bytes, and ``last`` (``<stem>.zip``) with the rest and the central directory. The first part
+    starts with the split signature; every central-directory record names the part its member
+    starts on and the offset within that part. Returns the parts, ``last`` included, in order.
+    """
+    import io
+    import struct
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+    data = buffer.getvalue()
+    eocd = data.rfind(b"PK\x05\x06")
+    _, _, _, _, entries, _, cd_offset, _ = struct.unpack_from("<4s4H2LH", data, eocd)
+    stream = b"PK\x07\x08" + data[:cd_offset]  # the split signature, then the members
+    records, pos = [], cd_offset
+    for _ in range(entries):
+        fields = list(struct.unpack_from("<4s6H3L5H2L", data, pos))
+        records.append((fields, data[pos + 46:pos + 46 + fields[10] + fields[11] + fields[12]]))
+        pos += 46 + fields[10] + fields[11] + fields[12]
+    # Parts of part_size bytes, but (as zip -s does) never a local header cut in two.
+    headers = []
+    for fields, _ in records:
+        at = fields[16] + 4
+        name_len, extra_len = struct.unpack_from("<2H", stream, at + 26)
+        headers.append((at, at + 30 + name_len + extra_len))
+    starts = [0]
+    while len(stream) - starts[-1] > part_size:
+        cut = starts[-1] + part_size
+        cut = next((h for h, end in headers if h < cut < end and h > starts[-1]), cut)
+        starts.append(cut)
+    chunks = [stream[a:b] for a, b in zip(starts, starts[1:] + [len(stream)])]
+    fixed = []
+    for fields, rest in records:
+        absolute = fields[16] + 4
+        disk = max(k for k, start in enumerate(starts) if start <= absolute)
+        fields[13], fields[16] = disk, absolute - starts[disk]
+        fixed.append(struct.pack("<4s6H3L5H2L", *fields) + rest)
+    records = fixed
+    directory = b"".join(records)
+    last_disk = len(chunks) - 1
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", last_disk, last_disk, entries, entries, len(directory),
+                      len(chunks[-1]), 0)
+    chunks[-1] += directory + end
+    paths = [last.with_suffix(f".z{k:02d}") for k in range(1, len(chunks))] + [last]
+    last.parent.mkdir(parents=True, exist_ok=True)
+    for path, chunk in zip(paths, chunks):
+        path.write_bytes(chunk)
+    return paths
+
+
 # Reader options the fixtures need (data.iqa_sets.<name>.<option> in a workflow config).
 OPTIONS = {"tqd": {"direction": "higher_better", "score_range": [1, 5]}}
 

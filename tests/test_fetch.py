@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import shutil
+import subprocess
 import tarfile
 import threading
 import zipfile
@@ -336,3 +338,168 @@ def test_hub_backbone_is_installed_as_a_hub_cache_entry_timm_loads_offline(work,
     present, total = out.stdout.split()
     assert present == "True"
     assert float(total) == pytest.approx(float(sum(p.double().sum() for p in model.state_dict().values())), rel=1e-9)
+
+
+# ---------------------------------------------------------------- the sets' real distributions
+
+def _pin_downloads(name: str, sources: dict) -> dict:
+    """Pin what lies in data/downloads for ``name`` (as a lab does once) and return the checksums."""
+    F.pin(name, sources=sources, checksums_path=Path("c.yaml"))
+    return F.load_checksums(Path("c.yaml"))
+
+
+def test_split_zip_join_gives_the_members_back_byte_for_byte(tmp_path):
+    from iqa_fixtures import write_split_zip
+
+    from asym.data import splitzip
+
+    folder = tmp_path / "TestImage"
+    for k in range(5):
+        (folder).mkdir(exist_ok=True)
+        (folder / f"{k:05d}.jpg").write_bytes(bytes(range(256)) * (k + 3))
+    parts = write_split_zip(folder, tmp_path / "dl" / "SPAQ.zip", part_size=700)
+    assert [p.name for p in parts[:-1]] == splitzip.part_names("SPAQ.zip", len(parts) - 1)
+    assert splitzip.part_count(parts[-1]) == len(parts) > 2
+    joined = splitzip.join(parts[-1], parts[:-1], tmp_path / "joined.zip")
+    with zipfile.ZipFile(joined) as zf:
+        assert zf.testzip() is None and splitzip.part_count(joined) == 1
+        for k in range(5):
+            assert zf.read(f"TestImage/{k:05d}.jpg") == (folder / f"{k:05d}.jpg").read_bytes()
+    with pytest.raises(splitzip.SplitZipError, match=f"has {len(parts)} parts, {len(parts) - 1} were given"):
+        splitzip.join(parts[-1], parts[1:-1], tmp_path / "short.zip")
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="Info-ZIP's zip is not installed")
+def test_split_zip_written_by_info_zip_is_joined(tmp_path):
+    from asym.data import splitzip
+
+    folder = tmp_path / "TestImage"
+    folder.mkdir()
+    for k in range(6):
+        (folder / f"{k:05d}.jpg").write_bytes(hashlib.sha256(bytes([k])).digest() * 1200)
+    subprocess.run(["zip", "-q", "-0", "-r", "-s", "64k", str(tmp_path / "SPAQ.zip"), "TestImage"], cwd=tmp_path,
+                   check=True)
+    parts = sorted(tmp_path.glob("SPAQ.z[0-9][0-9]"))  # the parts before SPAQ.zip
+    assert len(parts) >= 2
+    with zipfile.ZipFile(splitzip.join(tmp_path / "SPAQ.zip", parts, tmp_path / "joined.zip")) as zf:
+        assert zf.testzip() is None and len(zf.namelist()) == 7  # the folder entry and six files
+
+
+def test_spaq_split_zip_and_annotations_outside_it_are_fetched(work):
+    from iqa_fixtures import build_spaq, write_split_zip
+
+    sources = real_sources()
+    src = build_spaq(work.parent / "spaq-src")
+    downloads = Path("data/downloads")
+    for size in range(800, 100, -20):  # the part size that makes seven parts, as SPAQ has
+        parts = write_split_zip(src / "TestImage", downloads / "SPAQ.zip", part_size=size)
+        if len(parts) == 7:
+            break
+    assert [p.name for p in parts] == sources["spaq"].archives[0].files()  # SPAQ.z01 ... z06, SPAQ.zip
+    shutil.copy(src / "Annotations" / "MOS and Image attribute scores.xlsx", downloads)
+    parts[2].rename(work / "z03.away")
+    with pytest.raises(F.FetchError) as err:  # a missing part: where to get it, and that all seven are needed
+        F.fetch("spaq", sources, {})
+    assert "SPAQ.z03 must be downloaded by hand" in str(err.value) and "split zip" in str(err.value)
+    (work / "z03.away").rename(parts[2])
+    target = F.fetch("spaq", sources, _pin_downloads("spaq", sources))
+    table = load_iqa_set("spaq", target)
+    assert len(table) == 4 and table["mos"].between(0, 100).all()
+    assert (target / "TestImage" / "00001.jpg").is_file() and (target / "Annotations").is_dir()
+    assert leftovers(Path("data")) == []
+
+
+def test_last_part_of_a_split_zip_alone_is_refused_with_the_instruction(work):
+    from iqa_fixtures import build_spaq, write_split_zip
+
+    src = build_spaq(work.parent / "spaq-src")
+    parts = write_split_zip(src / "TestImage", Path("data/downloads/SPAQ.zip"), part_size=600)
+    source = F.Source(name="spaq", target=Path("data/spaq"), kind="spaq", manual=True,
+                      archives=[F.Archive("SPAQ.zip", None, "zip", into="TestImage")])  # parts not declared
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("spaq", {"spaq": source}, pinned("spaq", {"SPAQ.zip": parts[-1].read_bytes()}))
+    text = str(err.value)
+    assert f"split zip of {len(parts)} parts" in text and "SPAQ.z01" in text and "`parts`" in text
+    assert "zip -s 0" in text and not Path("data/spaq").exists()
+
+
+def test_csiq_from_the_authors_site_zips_with_and_without_top_folder_and_upper_case_folders(work, server):
+    pytest.importorskip("openpyxl")
+    import pandas as pd
+    from iqa_fixtures import build_csiq
+
+    src = build_csiq(work.parent / "csiq-src", upper_case_folders=True)
+    cells = [[None] * 7, [None, "image", "dst_idx", "dst_type", "dst_lev", "dmos_std", "dmos"],
+             [None, 1600, 1, "noise", 1, 0.061, 0.062], [None, 1600, 5, "blur", 2, 0.05, 0.3],
+             [None, "cactus", 3, "jpeg 2000", 3, 0.1, 0.5], [None, "cactus", 6, "contrast", 4, 0.1, 0.21]]
+    pd.DataFrame(cells).to_excel(work.parent / "csiq.DMOS.xlsx", sheet_name="all_by_image", header=False,
+                                 index=False)
+    base = "/s2.smu.edu/~eclarson/csiq/"
+    files = {base + "src_imgs.zip": zip_folder(src / "src_imgs", ""),  # no top folder
+             base + "dst_imgs.zip": zip_folder(src / "dst_imgs", "DST_IMGS"),  # a top folder, upper case
+             base + "csiq.DMOS.xlsx": (work.parent / "csiq.DMOS.xlsx").read_bytes()}
+    server.files.update(files)
+    sources = real_sources()
+    assert not sources["csiq"].manual  # served directly, no form
+    target = F.fetch("csiq", sources, pinned("csiq", {Path(k).name: v for k, v in files.items()}))
+    table = load_iqa_set("csiq", target)
+    assert len(table) == 4 and (table["mos"] == -table["mos_raw"]).all()
+    assert sorted(p.name for p in target.iterdir()) == ["csiq.DMOS.xlsx", "dst_imgs", "src_imgs"]
+    assert (target / "dst_imgs" / "AWGN" / "1600.AWGN.1.png").is_file()
+    assert sorted(server.requests) == sorted(files)
+
+
+def test_pipal_reference_label_and_four_distortion_archives(work):
+    from iqa_fixtures import build_pipal
+
+    src = build_pipal(work.parent / "pipal-src")  # Distortion_1, Distortion_2 hold the fixture's images
+    downloads = Path("data/downloads")
+    downloads.mkdir(parents=True)
+    (downloads / "Train_Ref.zip").write_bytes(zip_folder(src / "Train_Ref", "Train_Ref"))
+    (downloads / "Train_Label.zip").write_bytes(zip_folder(src / "Train_Label", ""))
+    for k in range(1, 5):
+        folder = src / f"Distortion_{k}"
+        folder.mkdir(exist_ok=True)
+        (downloads / f"Distortion_{k}.zip").write_bytes(zip_folder(folder, f"Distortion_{k}" if k % 2 else ""))
+    sources = real_sources()
+    assert [a.file for a in sources["pipal"].archives] == ["Train_Ref.zip", "Train_Label.zip"] + \
+        [f"Distortion_{k}.zip" for k in range(1, 5)]
+    target = F.fetch("pipal", sources, _pin_downloads("pipal", sources))
+    table = load_iqa_set("pipal", target)
+    assert len(table) == 3 and {Path(p).parent.name for p in table["distorted"]} == {"Distortion_1", "Distortion_2"}
+
+
+def test_tqd_with_distance_scores_is_refused_without_a_declared_direction(work):
+    from iqa_fixtures import build_tqd
+
+    src = build_tqd(work.parent / "tqd-src")
+    (src / "mos.csv").write_text("ref_name,dist_name,dmos\n"  # distances: lower = better
+                                 "reference/bark.png,distorted/bark_synth1.png,0.12\n"
+                                 "reference/bark.png,distorted/bark_jpeg3.png,0.64\n"
+                                 "reference/sand.png,distorted/sand_synth1.png,0.3\n")
+    Path("data/downloads").mkdir(parents=True)
+    Path("data/downloads/tqd.zip").write_bytes(zip_folder(src, ""))
+    sources = real_sources()
+    checksums = _pin_downloads("tqd", sources)
+    with pytest.raises(F.FetchError) as err:
+        F.fetch("tqd", sources, checksums)
+    text = str(err.value)
+    assert "needs 'direction'" in text and "data/paper/iqa/tqd" in text and not Path("data/paper").exists()
+    cfg = {"data": {"iqa_sets": {"tqd": {"kind": "tqd", "root": "data/paper/iqa/tqd",
+                                         "direction": "lower_better", "score_range": [0, 1]}}}}
+    options = F.reader_options_for(sources["tqd"], cfg)
+    assert options == {"direction": "lower_better", "score_range": [0, 1]}
+    target = F.fetch("tqd", sources, checksums, reader_options=options)
+    table = load_iqa_set("tqd", target, options)
+    assert list(table["mos"]) == [-0.12, -0.64, -0.3]  # the least distant image ranks best
+    with pytest.raises(F.FetchError, match="outside the accepted range"):  # a declared scale is checked
+        F.fetch("tqd", sources, checksums, reader_options={"direction": "lower_better", "score_range": [0, 0.5]})
+    assert len(load_iqa_set("tqd", target, options)) == 3  # the installed copy survives the failed refetch
+
+
+def test_sources_name_the_real_distributions():
+    sources = real_sources()
+    assert "dingkeyan93/DISTS" in sources["tqd"].page and "DISTS authors" in sources["tqd"].title
+    assert "notice" in sources["live"].licence and "any purpose" in sources["live"].licence
+    assert [a.into for a in sources["spaq"].archives] == ["TestImage", "Annotations"]
+    assert all(a.url and a.url.startswith("https://s2.smu.edu/~eclarson/csiq/") for a in sources["csiq"].archives)
