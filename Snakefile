@@ -20,6 +20,7 @@ include: "workflow/rules/optimize.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/judge.smk"
 
 
 # Everything the study produces: the claims table and the report (PDF where LaTeX exists).

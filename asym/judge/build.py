@@ -6,7 +6,8 @@
 Conditions per test image: every trained run of the config (its super-resolved test
 image, ``<results>/optimize/runs/<run>/sr/<image>.png`` as evaluation wrote it), the
 bicubic baseline (bicubic upsampling of the same bicubic-downsampled input the
-generators got) and the HR reference. Which pairs are shown, the catch trials and the
+generators got: the baseline's own outputs with ``--bicubic-dir``, else computed here) and
+the HR reference. Which pairs are shown, the catch trials and the
 left/right draw are :mod:`asym.judge.design`. The study folder holds::
 
     STUDY/manifest.json       conditions (with each run's traits from its run.json),
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asym.config import load_config, runs, train_spec
+from asym.config import load_config, runs, train_spec, validate
 from asym.io import InputError
 from asym.io import atomic_path, write_png
 from asym.judge import design
@@ -89,6 +90,7 @@ def _run_traits(cfg: dict, run, runs_dir: Path) -> dict:
 
 
 def build_study(cfg: dict, out: Path, *, runs_dir: Path | None = None, test_dir: Path | None = None,
+                bicubic_dir: Path | None = None,
                 max_all: int = 8, per_condition: int = 6, catch_degraded: int = 1, catch_identical: int = 1,
                 break_every: int = 20, show_reference: bool = False, seed: int = 0,
                 title: str = "Which image looks better?") -> dict:
@@ -123,7 +125,14 @@ def build_study(cfg: dict, out: Path, *, runs_dir: Path | None = None, test_dir:
                 raise InputError(f"{png} is missing: run {r.name} has no SR output for test image {image}; "
                                  "rerun its evaluate_run job")
             shas[r.name] = _add_stimulus(stimuli, out, image, r.name, png=png)
-        shas[BICUBIC] = _add_stimulus(stimuli, out, image, BICUBIC, array=bicubic_upsample(hr, scale))
+        if bicubic_dir is not None:  # the baseline's own outputs (what its evaluation scored)
+            png = Path(bicubic_dir) / f"{image}.png"
+            if not png.is_file():
+                raise InputError(f"{png} is missing: the bicubic baseline has no output for test image {image}; "
+                                 "rerun its evaluate_bicubic job or leave out --bicubic-dir")
+            shas[BICUBIC] = _add_stimulus(stimuli, out, image, BICUBIC, png=png)
+        else:
+            shas[BICUBIC] = _add_stimulus(stimuli, out, image, BICUBIC, array=bicubic_upsample(hr, scale))
         shas[REFERENCE] = _add_stimulus(stimuli, out, image, REFERENCE, array=hr)
         shas[DEGRADED] = _add_stimulus(stimuli, out, image, DEGRADED, array=degrade(hr))
     trials = design.design_trials(sorted(hrs), list(conditions), max_all=max_all, per_condition=per_condition,
@@ -154,9 +163,12 @@ def build_study(cfg: dict, out: Path, *, runs_dir: Path | None = None, test_dir:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="workflow/config/demo.yaml")
+    p.add_argument("--config-json", default=None, help="the validated config as JSON (the workflow passes it)")
     p.add_argument("--out", required=True, type=Path, help="the study folder to (re)create")
     p.add_argument("--runs-dir", type=Path, default=None, help="default: <results>/optimize/runs")
     p.add_argument("--test-dir", type=Path, default=None, help="HR test images; default: data.sr_test")
+    p.add_argument("--bicubic-dir", type=Path, default=None, help="the bicubic baseline's SR outputs (the "
+                   "workflow's <results>/optimize/bicubic/sr); default: computed here the same way")
     p.add_argument("--max-all", type=int, default=8, help="all pairs per image up to this many conditions")
     p.add_argument("--per-condition", type=int, default=6, help="pairs per condition in the incomplete design")
     p.add_argument("--catch-degraded", type=int, default=1, help="HR-vs-degraded catch trials per image")
@@ -167,8 +179,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    cfg = load_config(args.config)
-    manifest = build_study(cfg, args.out, runs_dir=args.runs_dir, test_dir=args.test_dir, max_all=args.max_all,
+    cfg = validate(json.loads(args.config_json), source="--config-json") if args.config_json \
+        else load_config(args.config)
+    manifest = build_study(cfg, args.out, runs_dir=args.runs_dir, test_dir=args.test_dir,
+                           bicubic_dir=args.bicubic_dir, max_all=args.max_all,
                            per_condition=args.per_condition, catch_degraded=args.catch_degraded,
                            catch_identical=args.catch_identical, break_every=args.break_every,
                            show_reference=args.show_reference, seed=args.seed)

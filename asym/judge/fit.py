@@ -50,7 +50,7 @@ EVALUATION_COLUMNS = ["run", "generator", "fidelity", "adversarial", "setting", 
 # Trait values of the bicubic baseline's rows (no generator was trained for it).
 BASELINE_TRAITS = {"generator": "bicubic", "fidelity": "none", "adversarial": False, "setting": "none",
                    "discriminator": "none", "objective": "none", "level": "none", "family": "none",
-                   "gan_weight": 0.0, "seed": 0}
+                   "gan_weight": 0.0, "seed": None}  # as asym.optimize.baseline writes them
 
 
 def judgements_table(study, store: Store) -> pd.DataFrame:
@@ -136,7 +136,8 @@ def evaluation_rows(comps: pd.DataFrame, manifest: dict, alpha: float) -> pd.Dat
                          "adversarial": bool(t["adversarial"]), "setting": t["setting"],
                          "discriminator": t["discriminator"], "objective": t["objective"],
                          "disc_level": t["level"], "disc_family": t["family"], "gan_weight": float(t["gan_weight"]),
-                         "seed": int(t["seed"]), "dataset": manifest["dataset"], "image": image,
+                         "seed": None if t["seed"] is None else int(t["seed"]),
+                         "dataset": manifest["dataset"], "image": image,
                          "evaluator": HUMAN, "score": float(strength[name]), "lower_better": False,
                          "baseline": info["kind"] == "baseline"})
     return pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
