@@ -66,8 +66,11 @@ def _cross_reference_problems(cfg: dict) -> list[str]:
             if name not in metrics:
                 problems.append(f"{section}.{key}: metric {name!r} is not defined under metrics (defined: {sorted(metrics)})")
     # Imported here: importing asym.config stays light (no pandas) until a config is validated.
-    from asym.data.iqa_sets import is_no_reference
+    from asym.data.iqa_sets import check_reader_options, is_no_reference, reader_options
 
+    for name, entry in cfg["data"]["iqa_sets"].items():  # an option of another kind of set is a mistake
+        problems += [p for p in check_reader_options(entry["kind"], reader_options(entry), f"data.iqa_sets.{name}")
+                     if "is not an option" in p]
     for name in cfg["assess"]["datasets"]:
         if name not in cfg["data"]["iqa_sets"]:
             problems.append(f"assess.datasets: {name!r} is not defined under data.iqa_sets")

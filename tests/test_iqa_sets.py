@@ -700,3 +700,33 @@ def test_split_mixed_table_keeps_references_together(tmp_path):
         train, test = split_by_content(mixed, 0.5, seed)
         assert set(content_ids(train)).isdisjoint(content_ids(test))
         assert len(train) + len(test) == len(mixed)
+
+
+# ---------------------------------------------------------------- options from the config to the jobs
+
+def test_scoring_job_reads_tqd_only_with_the_declared_direction(tmp_path):
+    from asym.assess import score
+
+    root = build_tqd(tmp_path / "tqd")
+    args = ["--metric-spec", '{"name": "l1", "kind": "l1", "group": "pixel"}', "--dataset", "tqd", "--kind", "tqd",
+            "--root", str(root), "--out", str(tmp_path / "scores.csv")]
+    with pytest.raises(InputError, match="direction"):
+        score.main(args)
+    score.main(args + ["--reader-options", '{"direction": "lower_better", "score_range": [0, 10]}'])
+    table = pd.read_csv(tmp_path / "scores.csv")
+    assert list(table["mos"]) == [-4.2, -2.1, -3.3]  # the declared direction, applied
+
+
+def test_config_refuses_a_reader_option_of_another_kind(tiny_cfg):
+    import copy
+
+    from asym.config import ConfigError, validate
+
+    cfg = copy.deepcopy(tiny_cfg)
+    name = next(iter(cfg["data"]["iqa_sets"]))
+    cfg["data"]["iqa_sets"][name]["realigned"] = True  # a LIVE option on the synthetic set
+    with pytest.raises(ConfigError, match=f"data.iqa_sets.{name}: 'realigned' is not an option"):
+        validate(cfg)
+    cfg["data"]["iqa_sets"][name] = {**tiny_cfg["data"]["iqa_sets"][name], "kind": "tqd", "direction": "sideways"}
+    with pytest.raises(ConfigError, match="direction"):
+        validate(cfg)

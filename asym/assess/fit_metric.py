@@ -157,12 +157,13 @@ def quality_srcc(texture, structure, alpha, beta, mos) -> float:
 
 
 def fit_metric(spec: dict, dataset_kind: str, root, test_fraction: float = 0.25, seed: int = 0, steps: int = 200,
-               lr: float = 0.05, plcc_weight: float = 1.0, batch_size: int = 8, device: str = "cpu") -> dict:
+               lr: float = 0.05, plcc_weight: float = 1.0, batch_size: int = 8, device: str = "cpu",
+               reader_options: dict | None = None) -> dict:
     """Split, precompute terms, fit, evaluate; returns the artefact dict (see the module docstring)."""
     spec = {k: v for k, v in spec.items() if k != "fitted"}  # fit from uniform weights, never on top of a fit
     if spec.get("kind") != "dists_style":
         raise ValueError(f"only dists_style metrics have alpha/beta to fit; {spec.get('name')!r} is {spec.get('kind')!r}")
-    table = load_iqa_set(dataset_kind, root)
+    table = load_iqa_set(dataset_kind, root, reader_options)
     train, test = split_by_reference(table, test_fraction, seed)
     metric = build_metric(spec, device=device)
     terms = {part: compute_terms(metric, t, batch_size, device) for part, t in (("train", train), ("test", test))}
@@ -196,6 +197,9 @@ def main(argv=None) -> None:
     parser.add_argument("--metric-spec", required=True, help="metric spec as JSON (kind dists_style, with its name)")
     parser.add_argument("--dataset-kind", required=True, help="IQA set reader, e.g. synthetic")
     parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--reader-options", default="{}", type=json.loads,
+                        help="the IQA set's reader options as JSON (data.iqa_sets.<name> beside kind and root, "
+                             "e.g. TQD's direction)")
     parser.add_argument("--test-fraction", type=float, default=0.25, help="share of REFERENCE images held out")
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference split")
     parser.add_argument("--steps", type=int, default=200, help="full-batch Adam steps")
@@ -208,7 +212,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     artefact = fit_metric(json.loads(args.metric_spec), args.dataset_kind, args.root, args.test_fraction, args.seed,
-                          args.steps, args.lr, args.plcc_weight, args.batch_size, args.device)
+                          args.steps, args.lr, args.plcc_weight, args.batch_size, args.device, args.reader_options)
     save_artefact(artefact, args.out)
     print(f"{args.out}: train SRCC {artefact['initial_train_srcc']:.3f} -> {artefact['train_srcc']:.3f}, "
           f"test SRCC {artefact['initial_test_srcc']:.3f} -> {artefact['test_srcc']:.3f} "

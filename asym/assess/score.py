@@ -45,8 +45,8 @@ def held_out_rows(table: pd.DataFrame, fitted_path) -> pd.DataFrame:
 
 
 def score_set(metric_spec: dict, dataset: str, kind: str, root: Path, batch_size: int = 8,
-              device: str = "cpu") -> pd.DataFrame:
-    table = load_iqa_set(kind, root)
+              device: str = "cpu", reader_options: dict | None = None) -> pd.DataFrame:
+    table = load_iqa_set(kind, root, reader_options)
     if metric_spec.get("fitted") and metric_spec.get("fitted_on") == dataset:
         table = held_out_rows(table, metric_spec["fitted"])
     metric = build_metric(metric_spec, device=device)
@@ -71,13 +71,17 @@ def main(argv=None) -> None:
     parser.add_argument("--dataset", required=True, help="data set name as in the config")
     parser.add_argument("--kind", required=True, help="reader, e.g. synthetic")
     parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--reader-options", default="{}", type=json.loads,
+                        help="the IQA set's reader options as JSON (data.iqa_sets.<name> beside kind and root, "
+                             "e.g. TQD's direction)")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    table = score_set(json.loads(args.metric_spec), args.dataset, args.kind, args.root, args.batch_size, args.device)
+    table = score_set(json.loads(args.metric_spec), args.dataset, args.kind, args.root, args.batch_size, args.device,
+                      args.reader_options)
     write_csv(table, args.out)
 
 

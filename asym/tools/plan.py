@@ -531,10 +531,10 @@ def iqa_set_size(cfg: dict, name: str) -> tuple[tuple[int, int, int] | None, str
         n = prepare["n_iqa"] * len(prepare["distortions"]) * prepare["levels"]
         return (n, prepare["iqa_size"], prepare["iqa_size"]), "data.prepare"
     if root.exists():
-        from asym.data.iqa_sets import load_iqa_set
+        from asym.data.iqa_sets import load_iqa_set, reader_options
 
         try:
-            table = load_iqa_set(kind, root)
+            table = load_iqa_set(kind, root, reader_options(entry))
             return _measure_images(list(table["distorted"])), f"measured in {root}"
         except Exception as exc:  # noqa: BLE001 - an incomplete copy: fall back to the published size
             reason = f"{root} unreadable ({type(exc).__name__})"

@@ -266,9 +266,10 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def run(spec: dict, kind: str, root: Path, discriminator_file: Path | None = None, progress: bool = False) -> dict:
-    """Fine-tune and test one IQA model; returns the result row."""
-    table = load_iqa_set(kind, root)
+def run(spec: dict, kind: str, root: Path, discriminator_file: Path | None = None, progress: bool = False,
+        reader_options: dict | None = None) -> dict:
+    """Fine-tune and test one IQA model; returns the result row. ``reader_options``: the set's reader options."""
+    table = load_iqa_set(kind, root, reader_options)
     fr = spec["mode"] == "fr"
     if fr and table["reference"].isna().any():
         raise ValueError(f"mode 'fr' needs reference images, but the {kind!r} set in {root} has none "
@@ -339,6 +340,9 @@ def main(argv=None) -> None:
     parser.add_argument("--spec", required=True, help="JSON (asym.config.transfer_spec)")
     parser.add_argument("--kind", required=True)
     parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--reader-options", default="{}", type=json.loads,
+                        help="the IQA set's reader options as JSON (data.iqa_sets.<name> beside kind and root, "
+                             "e.g. TQD's direction)")
     parser.add_argument("--discriminator", type=Path, help="final.pt of the GAN run (init discriminator)")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--device", help="torch device (default: the spec's, i.e. the config's)")
@@ -348,7 +352,7 @@ def main(argv=None) -> None:
     spec = json.loads(args.spec)
     if args.device:
         spec["device"] = args.device
-    row = run(spec, args.kind, args.root, args.discriminator)
+    row = run(spec, args.kind, args.root, args.discriminator, reader_options=args.reader_options)
     write_csv(pd.DataFrame([row], columns=TRANSFER_COLUMNS), args.out)
 
 

@@ -6,6 +6,8 @@
 # that use it; a checkpoint job (or a projected design on pinned weights) depends on the
 # pinned file. The model is no-reference or full-reference per data set (transfer_mode).
 
+from asym.data.iqa_sets import reader_options_json
+
 TRANSFER_JOBS = transfer_jobs(CFG)
 TRANSFER_TABLE = f"{RES}/transfer/correlations.csv" if TRANSFER_JOBS else []
 
@@ -32,6 +34,7 @@ rule train_iqa:
         spec=lambda w: dumps(transfer_spec(CFG, w.job)),
         kind=lambda w: iqa_set(w.job.split("__")[2])["kind"],
         root=lambda w: iqa_set(w.job.split("__")[2])["root"],
+        reader=lambda w: reader_options_json(iqa_set(w.job.split("__")[2])),
         disc=lambda w, input: f"--discriminator {input.discriminator}" if "discriminator" in input.keys() else "",
         device=CFG["device"],
     log:
@@ -41,7 +44,7 @@ rule train_iqa:
     threads: 1
     shell:
         "{PY} -m asym.transfer.train_iqa --spec {params.spec:q} --kind {params.kind} --root {params.root} "
-        "{params.disc} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+        "--reader-options {params.reader:q} {params.disc} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
 # Every transfer job's result in one tidy table.
