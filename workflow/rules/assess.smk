@@ -1,4 +1,6 @@
 # Assessment stage: every fidelity metric scored on every IQA set; correlations.
+# (Each job gets its set's reader options, data.iqa_sets.<name> beside kind and root, as JSON.)
+from asym.data.iqa_sets import reader_options_json
 
 ASSESS_SCORES = [
     f"{RES}/assess/scores/{dataset}/{metric}.csv"
@@ -19,6 +21,7 @@ rule fit_metric:
         metric=lambda w: dumps(fit_spec(CFG, w.metric)["metric"]),
         kind=lambda w: iqa_set(fit_spec(CFG, w.metric)["dataset"])["kind"],
         root=lambda w: iqa_set(fit_spec(CFG, w.metric)["dataset"])["root"],
+        reader=lambda w: reader_options_json(iqa_set(fit_spec(CFG, w.metric)["dataset"])),
         how=lambda w: "--test-fraction {test_fraction} --seed {seed} --steps {steps}".format(**fit_spec(CFG, w.metric)),
         device=CFG["device"],
     log:
@@ -26,7 +29,7 @@ rule fit_metric:
     threads: 1
     shell:
         "{PY} -m asym.assess.fit_metric --metric-spec {params.metric:q} --dataset-kind {params.kind} --root {params.root} "
-        "{params.how} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+        "--reader-options {params.reader:q} {params.how} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
 # Score one metric on one IQA set, image by image.
@@ -42,6 +45,7 @@ rule assess_score:
         metric=lambda w: dumps(metric_spec(CFG, w.metric)),
         kind=lambda w: iqa_set(w.dataset)["kind"],
         root=lambda w: iqa_set(w.dataset)["root"],
+        reader=lambda w: reader_options_json(iqa_set(w.dataset)),
         batch_size=CFG["assess"]["batch_size"],
         device=CFG["device"],
     log:
@@ -51,7 +55,8 @@ rule assess_score:
     threads: 1
     shell:
         "{PY} -m asym.assess.score --metric-spec {params.metric:q} --dataset {wildcards.dataset} "
-        "--kind {params.kind} --root {params.root} --batch-size {params.batch_size} "
+        "--kind {params.kind} --root {params.root} --reader-options {params.reader:q} "
+        "--batch-size {params.batch_size} "
         "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
