@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from asym.errors import run as run_entry_point
+from asym.errors import InputError, run as run_entry_point
 from asym.tools import plan  # light to import: torch only when a plan is computed
 from asym.config import (
     apply_weight_caches,
@@ -45,6 +45,11 @@ def main(argv=None) -> None:
         return
     cfg = load_config(args.config)
     if args.command == "check":
+        from asym.validation import data_problems  # the prepared training images, where they exist
+
+        problems = data_problems(cfg)
+        if problems:
+            raise InputError(f"the prepared data do not fit {args.config}:\n  - " + "\n  - ".join(problems))
         print(f"{args.config}: valid; {len(runs(cfg))} training runs, "
               f"{len(cfg['assess']['metrics']) * len(cfg['assess']['datasets'])} assessment jobs")
     elif args.command == "weights":

@@ -52,7 +52,9 @@ def validate(cfg: dict, source: str = "config") -> dict:
         f"{_where(e)}: {e.message}" for e in sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))
     ]
     if not problems:
-        problems = _cross_reference_problems(cfg)
+        from asym.validation import registry_problems, size_problems  # names against the registries, sizes
+
+        problems = _cross_reference_problems(cfg) + registry_problems(cfg) + size_problems(cfg)
     if problems:
         raise ConfigError(f"invalid configuration in {source}:\n  - " + "\n  - ".join(problems))
     return cfg
