@@ -51,6 +51,32 @@ def write_csv(df, path: str | os.PathLike) -> None:
         df.to_csv(tmp, index=False)
 
 
+def read_table(path: str | os.PathLike, columns: list[str], finite: tuple[str, ...] = (), fix: str = ""):
+    """Read a result CSV, refusing what would silently change statistics downstream.
+
+    A missing file, a missing column, or a value in a ``finite`` column that is empty,
+    not a number or infinite raises :class:`InputError` naming the file, the column and
+    the row (as a line number of the file, the header being line 1) and ``fix``. (Dropping
+    such rows later while ``n`` still counted them is how wrong results went unnoticed.)
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"table not found: {path}. {fix}".strip())
+    df = pd.read_csv(path)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(f"{path} lacks columns {missing} (has {list(df.columns)}). {fix}".strip())
+    for column in finite:
+        values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise InputError(f"{path}: column {column!r} has {len(bad)} missing or non-finite value(s), first at "
+                             f"line {bad[0] + 2} (value {str(df[column].iloc[bad[0]])!r}). {fix}".strip())
+    return df
+
+
 def write_text(text: str, path: str | os.PathLike) -> None:
     """Write a text file atomically."""
     with atomic_path(path) as tmp:

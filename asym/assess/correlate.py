@@ -19,6 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from asym.io import write_csv
+from asym.io import read_table
+# What correlate needs of a score table (asym.assess.score writes these columns).
+SCORE_TABLE_COLUMNS = ["dataset", "metric", "reference", "distorted", "score", "lower_better", "mos"]
 from asym.analysis.stats import correlation_table
 
 
@@ -30,7 +33,10 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
-    scores = pd.concat([pd.read_csv(p) for p in args.scores], ignore_index=True)
+    # A NaN score would be dropped by the statistics while n still counted it: refused, naming file and line.
+    scores = pd.concat([read_table(p, SCORE_TABLE_COLUMNS, finite=("score", "mos"),
+                                   fix="Rescore the set: delete the file and rerun the workflow.")
+                        for p in args.scores], ignore_index=True)
     table = correlation_table(scores, n_boot=args.n_boot, seed=args.seed, metric_info=json.loads(args.metric_info))
     write_csv(table, args.out)
 
