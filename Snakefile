@@ -20,6 +20,7 @@ include: "workflow/rules/optimize.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/assess_human.smk"
 include: "workflow/rules/judge.smk"
 
 
@@ -30,3 +31,4 @@ rule all:
         f"{REPORT}/report.html",
         f"{REPORT}/tex",
         [f"{REPORT}/report.pdf"] if LATEX else [],
+        HUMAN_AGREEMENT,  # 2AFC / pairwise accuracy on public human data, where configured

@@ -190,6 +190,7 @@ def config_paths(cfg: dict) -> list[str]:
     data = cfg["data"]
     paths = [data.get("sr_train"), data.get("sr_test")]
     paths += [spec["root"] for spec in data.get("iqa_sets", {}).values()]
+    paths += [spec["root"] for spec in (cfg.get("assess") or {}).get("human_sets", {}).values()]  # 2AFC sets
     paths += [spec.get("weights") for spec in cfg["metrics"].values()
               if spec.get("kind") == "dists_style" and spec.get("init") == "imagenet"]
     paths += [spec.get("weights") for spec in (cfg.get("transfer") or {}).get("backbones", {}).values()]

@@ -147,7 +147,7 @@ STAGES = ("data", "assess", "fit", "pretrain", "optimize-train", "optimize-evalu
 # `snakemake -n --forceall`); every other rule's jobs are analyze/report.
 STAGE_RULES = {
     "data": ("fetch_*",),  # workflow/rules/data.smk: one local rule per data set / weight file DVC fetches
-    "assess": ("assess_score",),
+    "assess": ("assess_score", "assess_human"),
     "fit": ("fit_metric",),
     "pretrain": ("pretrain_sr",),
     "optimize-train": ("train_sr",),
@@ -603,6 +603,9 @@ def rule_jobs(cfg: dict) -> dict[str, int]:
     jobs = {rule: 1 for rule in fetch_rules(cfg)}
     jobs |= {
         "assess_score": len(cfg["assess"]["metrics"]) * len(cfg["assess"]["datasets"]),
+        # workflow/rules/assess_human.smk: each metric on each public human-judgement set, one table
+        "assess_human": len(cfg["assess"]["metrics"]) * len(cfg["assess"].get("human_sets", {})),
+        "human_agreement_table": int(bool(cfg["assess"].get("human_sets"))),
         "fit_metric": len(fit_metrics(cfg)),
         "pretrain_sr": len(pretrain_seeds(cfg)),
         "train_sr": len(runs(cfg)),
@@ -672,6 +675,9 @@ def plan(cfg: dict) -> list[StageCost]:
             if size:
                 n, h, w = size
                 stage.flops += n * _try(stage, metric_flops, metric_spec(cfg, name), h, w, grad=False)
+
+    if cfg["assess"].get("human_sets"):
+        stage.notes.append("2AFC / pairwise-accuracy jobs on human-judgement sets: FLOPs not counted")
 
     stage = out["fit"]
     for name in fit_metrics(cfg):
