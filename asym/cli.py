@@ -5,6 +5,7 @@
     asym spec --config workflow/config/demo.yaml --run l1__nogan__s0   # a run's train spec (JSON)
     asym weights check --config workflow/config/paper.yaml   # weight files needed, present? (offline)
     asym plan --config workflow/config/paper.yaml      # jobs and GPU-hours per stage (asym/tools/plan.py)
+    asym judge build|serve|invite|fit ...              # human paired-comparison study (asym/judge/)
 
 Every stage itself runs as ``python -m asym.<module>`` from the Snakemake rules.
 """
@@ -16,6 +17,7 @@ import sys
 
 from asym.errors import InputError, run as run_entry_point
 from asym.tools import plan  # light to import: torch only when a plan is computed
+from asym.judge import cli as judge_cli  # light too: torch only when a study is built
 from asym.config import (
     apply_weight_caches,
     dumps,
@@ -39,9 +41,13 @@ def main(argv=None) -> None:
     p.add_argument("action", choices=["check"])
     p.add_argument("--config", default="workflow/config/demo.yaml")
     plan.add_arguments(sub.add_parser("plan", help="jobs, FLOPs and GPU-hours per stage (cost model: asym/tools/plan.py)"))
+    judge_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "plan":
         plan.run(args)
+        return
+    if args.command == "judge":
+        judge_cli.run(args)
         return
     cfg = load_config(args.config)
     if args.command == "check":
