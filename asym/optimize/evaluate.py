@@ -24,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from asym.accel.attention import use_fast_attention
+from asym.accel.switch import check_kernels
 from asym.data.images import bicubic_downsample, load_folder, to_tensor, to_uint8
 from asym.assess.fidelity import build_metric, score_pairs
 from asym.io import write_csv, write_png
@@ -32,7 +34,7 @@ from asym.optimize.final import load_generator
 
 EVALUATION_COLUMNS = ["run", "generator", "fidelity", "adversarial", "setting", "discriminator", "objective",
                       "disc_level", "disc_family", "gan_weight", "seed", "dataset", "image", "evaluator", "score",
-                      "lower_better"]
+                      "lower_better", "baseline"]
 
 
 def super_resolve(generator: torch.nn.Module, hr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -53,8 +55,10 @@ def run_record_for(generator_path: Path, spec: dict) -> dict:
 
 
 def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, dataset: str, sr_dir: Path,
-             batch_size: int = 8, device: str = "cpu") -> pd.DataFrame:
+             batch_size: int = 8, device: str = "cpu", kernels: str = "reference") -> pd.DataFrame:
     generator, spec = load_generator(generator_path, device=device)
+    if check_kernels(kernels) == "fast":  # the config's kernels switch (asym.accel)
+        use_fast_attention(generator)
     scale = spec["generator"]["upscale"]
     names, hrs, srs = [], [], []
     for name, img in load_folder(test_dir):
@@ -71,7 +75,7 @@ def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, datas
     traits = record["traits"]
     rows = []
     for evaluator, metric_spec in panel.items():
-        metric = build_metric(metric_spec, device=device)
+        metric = build_metric(metric_spec, device=device, kernels=kernels)
         scores = score_pairs(metric, srs, hrs, batch_size, device)
         for name, score in zip(names, scores):
             rows.append({
@@ -82,6 +86,7 @@ def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, datas
                 "gan_weight": traits["gan_weight"], "seed": traits["seed"], "dataset": dataset,
                 "image": name, "evaluator": evaluator, "score": score,
                 "lower_better": bool(metric.lower_better),
+                "baseline": False,  # a trained run; asym.optimize.baseline writes the bicubic rows
             })
     return pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
 
@@ -96,11 +101,12 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--kernels", default="reference", help="the config's kernels setting: reference or fast")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     table = evaluate(args.generator, json.loads(args.panel), args.test_dir, args.dataset, args.sr_dir,
-                     args.batch_size, args.device)
+                     args.batch_size, args.device, args.kernels)
     write_csv(table, args.out)
 
 

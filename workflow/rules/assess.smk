@@ -48,6 +48,7 @@ rule assess_score:
         reader=lambda w: reader_options_json(iqa_set(w.dataset)),
         batch_size=CFG["assess"]["batch_size"],
         device=CFG["device"],
+        kernels=kernels(CFG),
     log:
         f"{RES}/logs/assess/{{dataset}}/{{metric}}.log",
     benchmark:
@@ -56,14 +57,20 @@ rule assess_score:
     shell:
         "{PY} -m asym.assess.score --metric-spec {params.metric:q} --dataset {wildcards.dataset} "
         "--kind {params.kind} --root {params.root} --reader-options {params.reader:q} "
-        "--batch-size {params.batch_size} "
+        "--batch-size {params.batch_size} --kernels {params.kernels} "
         "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+
+
+# Synthetic sets' labels are distortion levels: they order severity within one distortion type
+# only, so their correlations are computed within each type and averaged (asym/assess/correlate.py).
+WITHIN_TYPE = {d: iqa_labels(d) for d in CFG["assess"]["datasets"] if iqa_set(d)["kind"] == "synthetic"}
 
 
 # SRCC/KRCC/PLCC of every metric on every set, with bootstrap CIs over references.
 rule assess_correlate:
     input:
         scores=ASSESS_SCORES,
+        labels=list(WITHIN_TYPE.values()),
         code=code("assess.correlate"),
     output:
         f"{RES}/assess/correlations.csv",
@@ -75,8 +82,9 @@ rule assess_correlate:
         }),
         n_boot=CFG["assess"]["n_boot"],
         seed=CFG["assess"]["seed"],
+        within=" ".join(f"--within-type {d}={path}" for d, path in WITHIN_TYPE.items()),
     log:
         f"{RES}/logs/assess/correlate.log",
     shell:
         "{PY} -m asym.assess.correlate --scores {input.scores} --metric-info {params.info:q} "
-        "--n-boot {params.n_boot} --seed {params.seed} --out {output} > {log} 2>&1"
+        "--n-boot {params.n_boot} --seed {params.seed} {params.within} --out {output} > {log} 2>&1"

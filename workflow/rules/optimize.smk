@@ -114,6 +114,7 @@ rule evaluate_run:
         dataset=Path(CFG["data"]["sr_test"]).parent.parent.name + "-test",
         batch_size=CFG["evaluate"]["batch_size"],
         device=CFG["device"],
+        kernels=kernels(CFG),
     log:
         f"{RES}/logs/optimize/evaluate/{{run}}.log",
     benchmark:
@@ -122,14 +123,43 @@ rule evaluate_run:
     shell:
         "{PY} -m asym.optimize.evaluate --generator {input.final} --panel {params.panel:q} "
         "--test-dir {params.test_dir} --dataset {params.dataset} --sr-dir {output.sr} "
+        "--batch-size {params.batch_size} --kernels {params.kernels} --device {params.device} --threads {threads} "
+        "--out {output.scores} > {log} 2>&1"
+
+
+# The bicubic baseline: the same test inputs upsampled bicubically, scored by the whole panel
+# (it was trained on nothing, so no evaluator is circular with it); rows flagged baseline.
+rule evaluate_bicubic:
+    input:
+        data=CFG["data"]["sr_test"],
+        fitted=fitted_files(CFG, CFG["evaluate"]["evaluators"]),
+        weights=weight_files(CFG["evaluate"]["evaluators"]),
+        code=code("optimize.baseline"),
+    output:
+        scores=f"{RES}/optimize/evaluation/bicubic.csv",
+        sr=directory(f"{RES}/optimize/bicubic/sr"),
+    params:
+        panel=dumps({name: metric_spec(CFG, name) for name in CFG["evaluate"]["evaluators"]}),
+        test_dir=CFG["data"]["sr_test"],
+        dataset=Path(CFG["data"]["sr_test"]).parent.parent.name + "-test",
+        scale=CFG["optimize"]["generator"]["upscale"],
+        batch_size=CFG["evaluate"]["batch_size"],
+        device=CFG["device"],
+    log:
+        f"{RES}/logs/optimize/evaluate/bicubic.log",
+    threads: 1
+    shell:
+        "{PY} -m asym.optimize.baseline --panel {params.panel:q} --test-dir {params.test_dir} "
+        "--dataset {params.dataset} --scale {params.scale} --sr-dir {output.sr} "
         "--batch-size {params.batch_size} --device {params.device} --threads {threads} "
         "--out {output.scores} > {log} 2>&1"
 
 
-# All runs' evaluator scores in one tidy table.
+# All runs' evaluator scores in one tidy table, the bicubic baseline's rows included.
 rule evaluation_table:
     input:
-        scores=expand(f"{RES}/optimize/evaluation/{{run}}.csv", run=RUNS),
+        scores=expand(f"{RES}/optimize/evaluation/{{run}}.csv", run=RUNS)
+        + [rules.evaluate_bicubic.output.scores],
         code=code("tables"),
     output:
         f"{RES}/optimize/evaluation.csv",

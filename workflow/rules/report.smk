@@ -17,9 +17,11 @@ FIGURE_SPECS = {
                   "--ranks {input.ranks} --evaluation {input.evaluation}", "Claims"),
     "slope": ({"ranks": ANALYSIS["ranks"]}, "--ranks {input.ranks}", "Claims"),
     "sr_grid": ({"evaluation": ANALYSIS["evaluation"],
-                 "sr": [f"{RES}/optimize/runs/{run}/sr" for run in RUNS]},
+                 "sr": [f"{RES}/optimize/runs/{run}/sr" for run in RUNS],
+                 "bicubic": f"{RES}/optimize/bicubic/sr"},
                 f"--runs-dir {RES}/optimize/runs --test-dir {CFG['data']['sr_test']} "
-                "--evaluation {input.evaluation} --image first --crop 48", "Optimization"),
+                "--evaluation {input.evaluation} --bicubic-dir {input.bicubic} --image first --crop 48",
+                "Optimization"),
     "gan_sweep": ({"evaluation": ANALYSIS["evaluation"]}, "--evaluation {input.evaluation}", "Optimization"),
     "discriminators": ({"evaluation": ANALYSIS["evaluation"]}, "--evaluation {input.evaluation}", "Optimization"),
     "training": ({"logs": TRAIN_LOGS}, "--logs {input.logs}", "Optimization"),

@@ -7,9 +7,11 @@ Command::
         --image first --crop 48 --out report/build/figures/sr_grid.png
 
 Top row: the whole high-resolution (HR) test image with the crop marked (left,
-above the loss names), the HR crop, and bicubic upsampling of its x``--scale-factor`` downsampled version
-(PIL bicubic with antialiasing, close to the degradation the generators were
-trained on). Then one row per fidelity loss and one column per adversarial
+above the loss names), the HR crop, and the bicubic baseline: with ``--bicubic-dir``
+the very image the evaluation scored (``python -m asym.optimize.baseline``: the
+generators' input upsampled bicubically; the baseline's rows of evaluation.csv are
+not drawn as a loss), else bicubic upsampling of its x``--scale-factor`` downsampled
+version computed here (PIL bicubic with antialiasing). Then one row per fidelity loss and one column per adversarial
 setting (without GAN first): the same crop of that run's output
 ``<runs-dir>/<run>/sr/<image>.png``, from the lowest seed that has one. The
 crop is a ``--crop`` pixel square (HR pixels) placed where the HR image has
@@ -31,6 +33,7 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from asym.analysis.baseline import trained_runs
 from asym.report.figures import style
 from asym.report.figures.runlogs import parse_run_name
 from asym.io import InputError, read_rgb
@@ -45,7 +48,7 @@ def run_table(evaluation: pd.DataFrame) -> pd.DataFrame:
     missing = set(cols) - set(evaluation.columns)
     if missing:
         raise InputError(f"evaluation table lacks columns {sorted(missing)}")
-    runs = evaluation[cols].drop_duplicates("run").copy()
+    runs = trained_runs(evaluation)[cols].drop_duplicates("run").copy()
     runs["adversarial"] = as_bool(runs["adversarial"].to_numpy())
     runs["setting"] = [parse_run_name(r)[1] or ("nogan" if not a else str(d))
                        for r, a, d in zip(runs["run"], runs["adversarial"], runs["discriminator"])]
@@ -120,7 +123,7 @@ def _show(ax, img, title) -> None:
 
 
 def make_figure(runs_dir, test_dir, evaluation: pd.DataFrame, image: str = "first", crop: int = 48,
-                crop_xy=None, scale: int = 4):
+                crop_xy=None, scale: int = 4, bicubic_dir=None):
     """Build the grid; returns the matplotlib figure."""
     style.apply()
     runs = run_table(evaluation)
@@ -146,7 +149,11 @@ def make_figure(runs_dir, test_dir, evaluation: pd.DataFrame, image: str = "firs
     _show(ax, hr, f"{name} (HR)")
     ax.add_patch(Rectangle((x - 0.5, y - 0.5), crop, crop, fill=False, ec="#d62728", lw=1.0))
     _show(fig.add_subplot(gs[0, 1]), _cut(hr, x, y, crop), "HR crop")
-    _show(fig.add_subplot(gs[0, 2]), _cut(bicubic(hr, scale), x, y, crop), f"bicubic x{scale}")
+    evaluated = Path(bicubic_dir) / f"{name}.png" if bicubic_dir else None
+    if evaluated is not None and evaluated.is_file():
+        _show(fig.add_subplot(gs[0, 2]), _cut(read_rgb(evaluated), x, y, crop), f"bicubic x{scale}\n(baseline)")
+    else:
+        _show(fig.add_subplot(gs[0, 2]), _cut(bicubic(hr, scale), x, y, crop), f"bicubic x{scale}")
     for i, loss in enumerate(losses):
         row = 2 + i
         lab = fig.add_subplot(gs[row, 0])
@@ -180,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop-xy", type=int, nargs=2, default=None, metavar=("X", "Y"),
                    help="top-left corner of the crop (default: the most detailed region)")
     p.add_argument("--scale-factor", type=int, default=4, help="SR scale, for the bicubic baseline")
+    p.add_argument("--bicubic-dir", default=None,
+                   help="the evaluated bicubic baseline's images (results/optimize/bicubic/sr)")
     p.add_argument("--out", required=True, help="PNG to write (a PDF is written beside it)")
     return p
 
@@ -187,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _build(args):
     evaluation = style.read_table(args.evaluation)
     return make_figure(args.runs_dir, args.test_dir, evaluation, args.image, args.crop, args.crop_xy,
-                       args.scale_factor)
+                       args.scale_factor, args.bicubic_dir)
 
 
 def main(argv=None) -> int:
