@@ -189,7 +189,7 @@ def test_manual_source_explains_where_to_get_it_then_pins_and_installs_from_down
     with pytest.raises(F.FetchError) as err:
         F.fetch("live", sources, {"live": None})  # instructions come first, pinned or not
     text = str(err.value)
-    assert "must be downloaded by hand" in text
+    assert "must be obtained by hand" in text
     assert "https://live.ece.utexas.edu/research/quality/subjective.htm" in text
     assert str((work / "data" / "downloads" / "databaserelease2.zip").resolve()) in text
     assert server.requests == [] and not Path("data/paper").exists()
@@ -400,7 +400,7 @@ def test_spaq_split_zip_and_annotations_outside_it_are_fetched(work):
     parts[2].rename(work / "z03.away")
     with pytest.raises(F.FetchError) as err:  # a missing part: where to get it, and that all seven are needed
         F.fetch("spaq", sources, {})
-    assert "SPAQ.z03 must be downloaded by hand" in str(err.value) and "split zip" in str(err.value)
+    assert "SPAQ.z03 must be obtained by hand" in str(err.value) and "split zip" in str(err.value)
     (work / "z03.away").rename(parts[2])
     target = F.fetch("spaq", sources, _pin_downloads("spaq", sources))
     table = load_iqa_set("spaq", target)

@@ -119,8 +119,8 @@ def mirror_url(url: str) -> str:
 def _manual_instructions(source: Source, archive: Archive, file: str | None = None) -> str:
     file = file or archive.file
     where = DOWNLOADS.resolve() / file
-    lines = [(f"{source.name}: {file} must be downloaded by hand (the official site hands it out "
-              "only through a form, e-mail or a file-sharing link)."),
+    lines = [(f"{source.name}: {file} must be obtained by hand (its source hands it out only through a "
+              "form, e-mail, a file-sharing link or on request)."),
              f"  get it from: {source.page or 'no official page known'}"]
     if source.how:
         lines.append(f"  how: {source.how}")

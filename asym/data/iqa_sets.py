@@ -27,7 +27,7 @@ Reader options (:data:`READER_OPTIONS`) come from the set's entry in the workflo
 config, ``data.iqa_sets.<name>``, beside ``kind`` and ``root``:
 
 - ``live``: ``realigned: true | false`` (default false: ``dmos.mat``, as pyiqa, the
-  study's reference loader; true reads ``dmos_realigned.mat``);
+  reference loader followed where the study leaves it open; true reads ``dmos_realigned.mat``);
 - ``koniq10k``: ``score_column: MOS_zscore | MOS`` (default ``MOS_zscore``, 0-100);
 - ``tqd``: ``direction: higher_better | lower_better`` (REQUIRED: a TQD copy's files do
   not say it), ``score_range: [low, high]`` and ``score_column`` (optional).

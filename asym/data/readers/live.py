@@ -6,7 +6,8 @@ distorted images (982 entries in the score files, 203 of them copies of a refere
 
 Scores: DMOS, about 0-100, LOWER = better -> ``mos = -dmos``; no discrete levels.
 ``realigned`` picks the score file: ``False`` (the default) reads ``dmos`` from
-``dmos.mat``, as the study's reference loader, pyiqa, builds its LIVE meta information;
+``dmos.mat``, as pyiqa builds its LIVE meta information (the reference loader this
+package follows where the study, whose code is not public, leaves the choice open);
 ``True`` reads the realigned ``dmos_new`` from ``dmos_realigned.mat`` (the scores of
 the set's 2006 realignment across its sessions, used by many published results).
 Config: ``data.iqa_sets.<name>.realigned: true``.
