@@ -53,6 +53,9 @@ def _unreadable(path: Path, exc: Exception) -> CheckpointError:
 def load(path: str | os.PathLike, expected_format: str, expected_spec: dict | None = None) -> dict:
     """Load and check a checkpoint; never modifies the file."""
     path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}; make it first (the workflow's rule that writes "
+                              "it), or correct the path")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, not a torch file, disallowed pickle content

@@ -86,7 +86,9 @@ def run(main, argv: list[str] | None = None, prog: str | None = None):
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = debug_requested(argv)
     argv = [a for a in argv if a != DEBUG_FLAG]
-    prog = prog or getattr(main, "__module__", "asym")
+    if prog is None:  # under `python -m asym.x.y` main.__module__ is "__main__"; its spec keeps the real name
+        spec = getattr(main, "__globals__", {}).get("__spec__")
+        prog = spec.name if spec is not None else getattr(main, "__module__", "asym")
     try:
         status = main(argv)
     except AsymError as exc:

@@ -556,7 +556,11 @@ def main(argv=None) -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    spec = json.loads(args.spec)
+    try:
+        spec = json.loads(args.spec)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--spec is not valid JSON ({exc}); print a run's spec with "
+                          "`asym spec --config CONFIG --run RUN`") from None
     if "official" in spec:
         import_official(spec, args.out)
         return
