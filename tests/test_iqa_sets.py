@@ -281,6 +281,7 @@ def test_reader_options_come_from_the_config_entry_and_are_checked():
     assert reader_options(entry) == {"direction": "lower_better", "score_range": [0, 1]}
     assert check_reader_options("tqd", reader_options(entry)) == []
     assert any("needs 'direction'" in p for p in check_reader_options("tqd", {}))
+    assert any("needs 'score_range' ([low, high])" in p for p in check_reader_options("tqd", {"direction": "x"}))
     assert any("'realigned' is not an option of 'kadid10k'" in p
                for p in check_reader_options("kadid10k", {"realigned": True}))
     with pytest.raises(InputError, match="'realigned' is not an option of 'kadid10k'"):
@@ -484,6 +485,9 @@ def test_tqd_without_a_declared_direction_is_refused(tmp_path):
     assert "dingkeyan93/DISTS" in message  # where a copy can be requested
     with pytest.raises(InputError, match="direction must be one of"):
         load_iqa_set("tqd", root, {"direction": "up"})
+    with pytest.raises(InputError, match="range of its scores is not declared") as info:  # nor its scale
+        load_iqa_set("tqd", root, {"direction": "higher_better"})
+    assert "score_range: [low, high]" in str(info.value)
 
 
 def test_tqd_distance_scores_are_refused_without_a_direction_and_flipped_with_one(tmp_path):
@@ -506,14 +510,15 @@ def test_tqd_score_column(tmp_path):
     root = build_tqd(tmp_path / "tqd")
     (root / "mos.csv").write_text("ref_name,dist_name,quality\n"
                                   "reference/bark.png,distorted/bark_synth1.png,4\n")
+    declared = {"direction": "higher_better", "score_range": [0, 10]}
     with pytest.raises(InputError, match="mos / dmos / score"):
-        load_iqa_set("tqd", root, {"direction": "higher_better"})
-    table = load_iqa_set("tqd", root, {"direction": "higher_better", "score_column": "quality"})
+        load_iqa_set("tqd", root, declared)
+    table = load_iqa_set("tqd", root, {**declared, "score_column": "quality"})
     assert list(table["mos"]) == [4.0]
     (root / "mos.csv").write_text("ref_name,dist_name,mos,dmos\n"
                                   "reference/bark.png,distorted/bark_synth1.png,4,1\n")
     with pytest.raises(InputError, match="several score columns"):
-        load_iqa_set("tqd", root, {"direction": "higher_better"})
+        load_iqa_set("tqd", root, declared)
     with pytest.raises(InputError, match="score_range must be"):
         load_iqa_set("tqd", root, {"direction": "higher_better", "score_range": [5, 1]})
 

@@ -29,8 +29,8 @@ config, ``data.iqa_sets.<name>``, beside ``kind`` and ``root``:
 - ``live``: ``realigned: true | false`` (default false: ``dmos.mat``, as pyiqa, the
   reference loader followed where the study leaves it open; true reads ``dmos_realigned.mat``);
 - ``koniq10k``: ``score_column: MOS_zscore | MOS`` (default ``MOS_zscore``, 0-100);
-- ``tqd``: ``direction: higher_better | lower_better`` (REQUIRED: a TQD copy's files do
-  not say it), ``score_range: [low, high]`` and ``score_column`` (optional).
+- ``tqd``: ``direction: higher_better | lower_better`` and ``score_range: [low, high]``
+  (both REQUIRED: a TQD copy's files do not say them), ``score_column`` (optional).
 
 :func:`split_by_content` (also named :func:`split_by_reference`) splits any of these
 tables into train and test parts by content, so no content is seen in both: by
@@ -91,7 +91,7 @@ SCALES: dict[str, Scale | None] = {
 # Config keys a kind's reader takes (data.iqa_sets.<name>.<key>), and those it cannot do without.
 READER_OPTIONS = {"live": {"realigned"}, "koniq10k": {"score_column"},
                   "tqd": {"direction", "score_range", "score_column"}}
-REQUIRED_OPTIONS = {"tqd": {"direction"}}
+REQUIRED_OPTIONS = {"tqd": {"direction", "score_range"}}
 ENTRY_KEYS = {"kind", "root"}  # the keys of a config entry that are not reader options
 
 # Sets of authentically distorted photographs: one score per image, no reference.
@@ -135,7 +135,8 @@ def check_reader_options(kind: str, options: dict, where: str = "reader options"
     problems = [f"{where}: {key!r} is not an option of {kind!r} sets"
                 + (f" (options: {', '.join(sorted(allowed))})" if allowed else " (it takes none)")
                 for key in sorted(set(options) - allowed)]
-    problems += [f"{where}: {kind!r} needs {key!r}" + (f" ({' | '.join(DIRECTIONS)})" if key == "direction" else "")
+    forms = {"direction": f" ({' | '.join(DIRECTIONS)})", "score_range": " ([low, high])"}
+    problems += [f"{where}: {kind!r} needs {key!r}{forms.get(key, '')}"
                  for key in sorted(REQUIRED_OPTIONS.get(kind, set()) - set(options))]
     return problems
 

@@ -11,10 +11,10 @@ So nothing about a copy's scores can be known from this package: whether a highe
 means better quality (a MOS) or worse (a distance, a DMOS) must be DECLARED in the
 workflow config (``data.iqa_sets.<name>.direction: higher_better | lower_better``), and
 the reader refuses to read without it rather than guess; a wrong guess would flip every
-TQD correlation silently. ``score_range: [low, high]`` (optional) declares the scale, and
-every score is then checked against it; without it, scores are only checked to be
-numbers. ``score_column`` names the score column when the table has several of
-``mos``/``dmos``/``score``.
+TQD correlation silently. Its scale, ``score_range: [low, high]``, is declared the same way
+(required: nothing else tells a MOS file from a distance file, or a wrong column), and every
+score is checked against it. ``score_column`` (optional) names the score column when the
+table has several of ``mos``/``dmos``/``score``.
 
 Layout read (the common pyiqa-style meta-information table; pack your copy so)::
 
@@ -44,7 +44,7 @@ LAYOUT = """expected layout of TQD (no official layout published; see asym/data/
     reference/<texture>.png     (any folders the paths point into)
     distorted/<name>.png
   config: data.iqa_sets.<name>.direction: higher_better | lower_better (required),
-          score_range: [low, high] (optional), score_column: <name> (optional)"""
+          score_range: [low, high] (required), score_column: <name> (optional)"""
 
 LABELS = "mos.csv"
 ALIASES = {"reference": ("ref_name", "reference", "ref_img"),
@@ -78,7 +78,7 @@ def _score_column(table: pd.DataFrame, score_column: str | None, labels: Path) -
 
 
 def scale(direction: str | None, score_range=None, column: str = "score") -> Scale:
-    """The declared scale of a TQD copy; refuses a missing or unknown direction."""
+    """The declared scale of a TQD copy; refuses a missing or unknown direction or range."""
     if direction is None:
         raise InputError(
             "TQD: the direction of its scores is not declared, and a copy's files cannot tell whether a "
@@ -89,17 +89,18 @@ def scale(direction: str | None, score_range=None, column: str = "score") -> Sca
         raise InputError(f"TQD: direction must be one of {', '.join(DIRECTIONS)}, got {direction!r} "
                          "(data.iqa_sets.<name>.direction in the workflow config)")
     if score_range is None:
-        bounds = (-math.inf, math.inf)
-    else:
-        try:
-            low, high = (float(v) for v in score_range)
-        except (TypeError, ValueError):
-            low, high = math.nan, math.nan
-        if not low < high:
-            raise InputError(f"TQD: score_range must be [low, high] with low < high, got {score_range!r} "
-                             "(data.iqa_sets.<name>.score_range in the workflow config)")
-        bounds = (low, high)
-    return Scale(column, direction, published=bounds)
+        raise InputError(
+            "TQD: the range of its scores is not declared; every score is checked against it, as for the "
+            "published sets. Declare it in the workflow config: data.iqa_sets.<name>.score_range: [low, high] "
+            f"(the scale as the copy's provider states it; origin: {ORIGIN})")
+    try:
+        low, high = (float(v) for v in score_range)
+    except (TypeError, ValueError):
+        low, high = math.nan, math.nan
+    if not low < high:
+        raise InputError(f"TQD: score_range must be [low, high] with low < high, got {score_range!r} "
+                         "(data.iqa_sets.<name>.score_range in the workflow config)")
+    return Scale(column, direction, published=(low, high))
 
 
 def load_tqd(root: str | os.PathLike, direction: str | None = None, score_range=None,
