@@ -12,12 +12,15 @@ Command::
         [--mixedlm results/analysis/c2_mixedlm.csv] \\
         [--pairwise results/analysis/c4_pairwise.csv] \\
         [--stability results/optimize/stability.csv] \\
+        [--human results/judge/human_evaluation.csv] \\
         --scale demo --config-file results/config.yaml --out report/build/report.html
 
 Sections: scale statement, claims with verdicts next to the paper's sentences,
 assessment correlations, optimization quality per loss without/with GAN and raw
 scores per evaluator, the rank tables, C2's mixed model and C4's pairwise tests
-(when given), training stability per discriminator design (when given), transfer results (when given), figures with captions, the config
+(when given), the human ranking beside the model panel's (or "no human judgements
+collected"), training stability per discriminator design (when given), transfer results
+(when given), figures with captions, the config
 used, and when/with which version the page was made. The tables come from
 :mod:`asym.analysis.summaries`, which also feeds the LaTeX report (:mod:`asym.report.latex`), so
 both show the same numbers. All text goes through :func:`html.escape`; figures
@@ -42,6 +45,7 @@ import asym
 from asym.analysis import summaries
 from asym.io import InputError, write_text
 from asym.analysis.summaries import CAPTIONS, SCALE_TEXT, VERDICT_RULES
+from asym.report.human import human_section
 
 #: Table builders shared with the LaTeX report (kept under their old names here).
 fmt = summaries.fmt
@@ -242,7 +246,8 @@ def config_section(config_file: Path | None) -> str:
 
 
 def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now=None,
-               transfer=None, mixed=None, pairwise=None, stability=None) -> str:
+               transfer=None, mixed=None, pairwise=None, stability=None,
+               human=None) -> str:
     now = now or _dt.datetime.now(_dt.UTC)
     figs = "".join(figure_html(Path(f)) for f in figures) or '<p class="note">(no figures)</p>'
     parts = [
@@ -255,6 +260,7 @@ def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now
         claims_section(claims),
         assessment_section(corr),
         optimization_section(evaluation, ranks),
+        human_section(evaluation, human),
         mixedlm_section(mixed),
         pairwise_section(pairwise),
         stability_section(stability),
@@ -277,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", nargs="*", default=[], help="PNG files to embed")
     p.add_argument("--config-file", default=None, help="YAML config shown verbatim")
     p.add_argument("--stability", default=None, help="results/optimize/stability.csv (optional)")
+    p.add_argument("--human", default=None, help="results/judge/human_evaluation.csv (optional; asym judge fit)")
     p.add_argument("--out", required=True)
     return p
 
@@ -286,6 +293,7 @@ def main(argv=None) -> int:
     try:
         tables, extra = summaries.read_results(args)
         extra["stability"] = summaries.read_csv(args.stability) if args.stability else None
+        extra["human"] = summaries.read_csv(args.human) if args.human else None
         figures = [Path(f) for f in args.figures]
         for f in figures:
             if not f.is_file():
