@@ -31,6 +31,10 @@ if TRANSFER_JOBS:
     FIGURE_SPECS["transfer"] = ({"transfer": TRANSFER_TABLE}, "--transfer {input.transfer}", "Transfer")
 FIGURES = [f"{REPORT}/figures/{name}.png" for name in FIGURE_SPECS]
 TRANSFER_ARG = f"--transfer {TRANSFER_TABLE}" if TRANSFER_JOBS else ""
+# Human judgements where a study was fitted (asym judge fit): the report shows the human ranking,
+# else it says none were collected. Read at parse time: the next run after a fit rebuilds the report.
+HUMAN_EVALUATION = f"{RES}/judge/human_evaluation.csv"
+HUMAN_INPUT = [HUMAN_EVALUATION] if Path(HUMAN_EVALUATION).is_file() else []
 LATEX = shutil.which("latexmk") is not None
 
 
@@ -83,18 +87,20 @@ rule report_html:
         stability=rules.stability_summary.output[0],
         config=f"{RES}/config.yaml",
         figures=FIGURES,
+        human=HUMAN_INPUT,
         code=code("report.html"),
     output:
         f"{REPORT}/report.html",
     params:
         scale=CFG["scale"],
         transfer=TRANSFER_ARG,
+        human=f"--human {HUMAN_EVALUATION}" if HUMAN_INPUT else "",
     log:
         f"{RES}/logs/report/report_html.log",
     shell:
         "{PY} -m asym.report.html --claims {input.claims} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
-        "--pairwise {input.pairwise} {params.transfer} --stability {input.stability} "
+        "--pairwise {input.pairwise} {params.transfer} --stability {input.stability} {params.human} "
         "--figures {input.figures} --scale {params.scale} --config-file {input.config} --out {output} > {log} 2>&1"
 
 
