@@ -97,15 +97,22 @@ ENTRY_KEYS = {"kind", "root"}  # the keys of a config entry that are not reader 
 # Sets of authentically distorted photographs: one score per image, no reference.
 NO_REFERENCE_KINDS = frozenset({"koniq10k", "spaq", "livechallenge"})
 
-# The names this module had before the readers moved into asym.data.readers (kept public).
-LIVE_ENTRIES = live.ENTRIES
-LIVE_FOLDERS = live.FOLDERS
-SPAQ_XLSX, SPAQ_CSV = spaq.XLSX, spaq.CSV
-KONIQ10K_SCORES, KONIQ10K_FOLDERS = koniq10k.SCORES, koniq10k.FOLDERS
+# The names this module had before the readers moved into asym.data.readers (kept public;
+# a *_RANGE is the range a reader accepts, its Scale's ``accepted``).
+LIVE_LAYOUT, LIVE_FOLDERS, LIVE_ENTRIES, LIVE_DMOS_RANGE = live.LAYOUT, live.FOLDERS, live.ENTRIES, live.SCALE.accepted
+CSIQ_LAYOUT, CSIQ_XLSX, CSIQ_CSV, CSIQ_SHEET = csiq.LAYOUT, csiq.XLSX, csiq.CSV, csiq.SHEET
+CSIQ_HEADER, CSIQ_TYPES, CSIQ_TOKENS, CSIQ_DMOS_RANGE = csiq.HEADER, csiq.TYPES, csiq.TOKENS, csiq.SCALE.accepted
+TID2013_LAYOUT, TID2013_DISTORTIONS, TID2013_NAME = tid2013.LAYOUT, tid2013.DISTORTIONS, tid2013.NAME
+TID2013_MOS_RANGE = tid2013.SCALE.accepted
+KADID10K_LAYOUT, KADID10K_DISTORTIONS, KADID10K_NAME = kadid10k.LAYOUT, kadid10k.DISTORTIONS, kadid10k.NAME
+KADID10K_RANGE = kadid10k.SCALE.accepted
+PIPAL_LAYOUT, PIPAL_NAME, PIPAL_ELO_RANGE = pipal.LAYOUT, pipal.NAME, pipal.SCALE.accepted
+TQD_LAYOUT, TQD_ALIASES = tqd.LAYOUT, tqd.ALIASES
+KONIQ10K_LAYOUT, KONIQ10K_SCORES, KONIQ10K_FOLDERS = koniq10k.LAYOUT, koniq10k.SCORES, koniq10k.FOLDERS
+KONIQ10K_MOS_RANGE = koniq10k.SCALES["MOS"].accepted  # the 1-5 column; MOS_zscore (read by default) is 0-100
+SPAQ_LAYOUT, SPAQ_XLSX, SPAQ_CSV, SPAQ_MOS_RANGE = spaq.LAYOUT, spaq.XLSX, spaq.CSV, spaq.SCALE.accepted
+LIVEC_LAYOUT, LIVEC_FOLDER, LIVEC_MOS_RANGE = livechallenge.LAYOUT, livechallenge.FOLDER, livechallenge.SCALE.accepted
 LIVEC_TRAINING_ENTRIES = livechallenge.TRAINING_ENTRIES
-CSIQ_XLSX, CSIQ_CSV = csiq.XLSX, csiq.CSV
-TID2013_DISTORTIONS, KADID10K_DISTORTIONS = tid2013.DISTORTIONS, kadid10k.DISTORTIONS
-TQD_LAYOUT = tqd.LAYOUT
 
 __all__ = ["AUTHENTIC", "COLUMNS", "DIRECTIONS", "MOS_HIGHER_BETTER", "NO_REFERENCE_KINDS", "RAW_COLUMNS",
            "READERS", "READER_OPTIONS", "SCALES", "check_reader_options", "content_ids", "is_no_reference",
