@@ -719,7 +719,9 @@ def plan(cfg: dict) -> list[StageCost]:
     stage = out["transfer"]
     for job in transfer_jobs(cfg):
         spec = transfer_spec(cfg, job)
-        train_flops, test_flops = _iqa_model_flops(_key(spec["backbone"]), spec["crop"], spec["stages"],
+        # FLOPs do not depend on the drawn weights: one key for every split's init seed
+        source = {k: v for k, v in spec["backbone"].items() if k != "init_seed"}
+        train_flops, test_flops = _iqa_model_flops(_key(source), spec["crop"], spec["stages"],
                                                    spec["hidden"], spec["mode"])
         stage.flops += spec["steps"] * spec["batch_size"] * train_flops
         size = dataset(stage, spec["dataset"])
