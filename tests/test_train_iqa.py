@@ -417,3 +417,11 @@ def test_finetune_discriminator_trains_its_backbone_with_fixed_norm_statistics()
     after = disc.backbone.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before if k.endswith("weight"))
     assert all(torch.equal(before[k], after[k]) for k in before if "running" in k)
+
+
+def test_every_named_backbone_has_a_weights_label():
+    from asym.config import WEIGHTS_LABELS
+    from asym.nets.backbones import BACKBONES
+
+    assert set(BACKBONES) <= set(WEIGHTS_LABELS)
+    assert WEIGHTS_LABELS["dinov2_vits14"] == "dinov2" and WEIGHTS_LABELS["clip_vit_b16"] == "clip"
