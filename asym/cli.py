@@ -6,6 +6,7 @@
     asym weights check --config workflow/config/paper.yaml   # weight files needed, present? (offline)
     asym plan --config workflow/config/paper.yaml      # jobs and GPU-hours per stage (asym/tools/plan.py)
     asym judge build|serve|invite|fit ...              # human paired-comparison study (asym/judge/)
+    asym power --config workflow/config/paper.yaml [--reps N] [--effect 0.5 1 2]   # what the design can detect
 
 Every stage itself runs as ``python -m asym.<module>`` from the Snakemake rules.
 """
@@ -17,6 +18,7 @@ import sys
 
 from asym.errors import InputError, run as run_entry_point
 from asym.tools import plan  # light to import: torch only when a plan is computed
+from asym.analysis import power  # no torch: numpy, scipy, pandas
 from asym.judge import cli as judge_cli  # light too: torch only when a study is built
 from asym.config import (
     apply_weight_caches,
@@ -42,7 +44,12 @@ def main(argv=None) -> None:
     p.add_argument("--config", default="workflow/config/demo.yaml")
     plan.add_arguments(sub.add_parser("plan", help="jobs, FLOPs and GPU-hours per stage (cost model: asym/tools/plan.py)"))
     judge_cli.add_parser(sub)
+    power.add_arguments(sub.add_parser("power", help="false-positive rate and power of each claim's test for a "
+                                                     "config's design, by simulation (asym/analysis/power.py)"))
     args = parser.parse_args(argv)
+    if args.command == "power":
+        power.run(args)
+        return
     if args.command == "plan":
         plan.run(args)
         return

@@ -1,30 +1,25 @@
-"""Claim tests on synthetic data with planted answers (fast: small n_boot/n_perm)."""
-
-import itertools
+"""Claim tests on synthetic tables with planted answers and a run effect per training run."""
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats as sps
 
 from asym.analysis import claims
-from asym.analysis.claims import (
-    CLAIM_COLUMNS,
-    claim_c1,
-    claim_c2,
-    claims_table,
-    kendall_tau_b,
-    rank_table,
-)
+from asym.analysis.assessment import kendall_tau_b, prepare_assessment
+from asym.analysis.c1_c2 import c2_test, rank_table, ranking_data
+from asym.analysis.c3 import c3_result, init_kind
+from asym.analysis.c4 import c4_result, design_pairwise
+from asym.analysis.c5 import c5_result
+from asym.analysis.claims import CLAIM_COLUMNS, Settings, claims_table, main_setting_rows
+from asym.analysis.runs import primary_panel, run_quality
 
 METRICS = ["m0", "m1", "m2", "m3", "m4", "m5"]
+FAST = Settings(n_boot=60, n_perm=2000, seed=0)
 
 
 def make_assessment(metrics=METRICS, n_ref=30, n_level=5, seed=0):
     """Two IQA sets; metric k is MOS + noise of growing s.d., so SRCC falls with k.
-
-    Odd metrics are "lower is better" (score negated) to exercise the direction flip.
-    """
+    Odd metrics are "lower is better" (score negated) to exercise the direction flip."""
     rng = np.random.default_rng(seed)
     sigmas = np.array([0.0, 0.3, 0.8, 1.6, 3.2, 6.4])[: len(metrics)]
     rows = []
@@ -42,466 +37,312 @@ def make_assessment(metrics=METRICS, n_ref=30, n_level=5, seed=0):
     return pd.DataFrame(rows)
 
 
-def make_evaluation(values_no_gan, values_gan=None, metrics=METRICS, n_img=6, seeds=(0, 1),
-                    noise=0.05, seed=1):
-    """Evaluation rows whose quality for metric k is values[k] + small noise.
-
-    Two evaluators: "up" (higher better) and "down" (lower better, score negated).
-    """
+def make_evaluation(mu_no, mu_gan=None, metrics=METRICS, seeds=6, n_img=4, run_sd=0.05, seed=1,
+                    gan_setting="patchgan-w0.05"):
+    """Runs of each metric (and seed) without and optionally with GAN; quality of a run =
+    mu[metric] + run effect (s.d. ``run_sd``) + image effect + small run x image noise.
+    Evaluators: "up" (higher better), "down" (lower better) and "nr" (a no-reference one)."""
     rng = np.random.default_rng(seed)
+    img = rng.normal(scale=0.3, size=n_img)
     rows = []
-    configs = [(False, "none", 0.0, values_no_gan)]
-    if values_gan is not None:
-        configs += [(True, "patch", 0.1, values_gan), (True, "vanilla", 0.1, values_gan)]
-    for adv, disc, w, values in configs:
+    conds = [(False, "nogan", "none", "none", "none", 0.0, mu_no)]
+    if mu_gan is not None:
+        conds.append((True, gan_setting, "patchgan", "patch", "conv", 0.05, mu_gan))
+    for adv, setting, disc, level, fam, w, mu in conds:
         for k, m in enumerate(metrics):
-            for s in seeds:
-                run = f"{m}_{disc}_s{s}"
+            for s in range(seeds):
+                u = rng.normal(scale=run_sd)
                 for i in range(n_img):
-                    for ev, sign in (("up", 1.0), ("down", -1.0)):
-                        v = values[k] + rng.normal(scale=noise)
-                        rows.append({"run": run, "generator": "swinir", "fidelity": m,
-                                     "adversarial": adv, "discriminator": disc, "gan_weight": w,
-                                     "seed": s, "dataset": "test", "image": f"img{i}",
-                                     "evaluator": ev, "score": sign * v,
+                    q = mu[k] + u + img[i] + rng.normal(scale=0.01)
+                    for ev, sign in (("up", 1.0), ("down", -1.0), ("nr", 1.0)):
+                        rows.append({"run": f"{m}__{setting}__s{s}", "generator": "swinir", "fidelity": m,
+                                     "adversarial": adv, "setting": setting, "discriminator": disc,
+                                     "objective": "nonsaturating" if adv else "none", "disc_level": level,
+                                     "disc_family": fam, "gan_weight": w, "seed": s, "dataset": "test",
+                                     "image": f"img{i}", "evaluator": ev, "score": sign * q,
                                      "lower_better": sign < 0})
     return pd.DataFrame(rows)
 
 
 @pytest.fixture(scope="module")
 def assess():
-    return make_assessment()
+    return prepare_assessment(make_assessment())
 
 
 ALIGNED = [5.0, 4.0, 3.0, 2.0, 1.0, 0.0]       # same order as assessment SRCC
 REVERSED = ALIGNED[::-1]
-SCRAMBLED = [3.0, 0.0, 5.0, 1.0, 4.0, 2.0]    # tau = -1/15 with the assessment order
-FAST = {"n_boot": 150, "n_perm": 2000, "seed": 0}
+
+
+def row(table, claim):
+    return table.set_index("claim").loc[claim]
 
 
 def test_kendall_tau_b_matches_scipy():
-    rng = np.random.default_rng(3)
-    for _ in range(20):
-        x = rng.integers(0, 4, size=7).astype(float)  # ties on purpose
-        y = rng.normal(size=7)
-        assert kendall_tau_b(x, y) == pytest.approx(sps.kendalltau(x, y).statistic)
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=7), rng.normal(size=7)
+    assert kendall_tau_b(x, y) == pytest.approx(sps.kendalltau(x, y).statistic)
 
 
-def test_assessment_ranking_is_planted(assess):
-    ranks = rank_table(assess, make_evaluation(ALIGNED))
-    srcc = ranks.set_index("metric")["assessment_srcc"]
-    assert list(srcc.sort_values(ascending=False).index) == METRICS
-    assert srcc["m0"] == pytest.approx(1.0)
-    assert list(ranks.columns) == claims.RANK_COLUMNS
+def test_panel_is_the_evaluators_of_every_run_and_baseline_is_no_run():
+    ev = make_evaluation(ALIGNED, seeds=2)
+    ev = ev[~((ev["run"] == "m0__nogan__s0") & (ev["evaluator"] == "nr"))]
+    assert primary_panel(ev) == ["down", "up"]      # "nr" did not score every run
+    base = ev[ev["run"] == "m1__nogan__s0"].assign(run="bicubic", baseline=True)
+    both = pd.concat([ev.assign(baseline=False), base], ignore_index=True)
+    assert "bicubic" not in set(run_quality(both)["run"])
+    human = ev[ev["evaluator"] == "up"].assign(evaluator="human")
+    assert primary_panel(pd.concat([ev, human])) == ["human"]
 
 
-def test_c1_perfect_agreement_not_supported(assess):
-    row = claim_c1(assess, make_evaluation(ALIGNED), threshold=0.5, **FAST)
-    assert row["estimate"] == pytest.approx(1.0)
-    assert row["n"] == 6
-    # exact permutation test: only the identity reaches tau = 1 among 6! orders
-    assert row["p_value"] == pytest.approx(1 / 720)
-    assert row["ci_low"] >= 0.5
-    assert row["verdict"] == "not_supported"
+def test_c1_reversed_supported_with_enough_seeds(assess):
+    # 8 seeds: 15 pairs x 1 / C(16, 8) is below alpha / 5, the first Holm step
+    t = claims_table(assess, make_evaluation(REVERSED, seeds=8), FAST)
+    c1 = row(t, "C1")
+    assert c1["estimate"] == pytest.approx(-1.0)
+    assert c1["verdict"] == "supported" and c1["p_holm"] <= 0.05
+    assert c1["units"].startswith("training runs") and c1["n"] == 48
 
 
-@pytest.mark.parametrize("values,expected_tau", [(REVERSED, -1.0), (SCRAMBLED, None)])
-def test_c1_reversed_or_no_agreement_supported(assess, values, expected_tau):
-    row = claim_c1(assess, make_evaluation(values), threshold=0.5, **FAST)
-    if expected_tau is not None:
-        assert row["estimate"] == pytest.approx(expected_tau)
-        assert row["p_value"] == pytest.approx(1.0)
-    else:
-        assert abs(row["estimate"]) < 0.5
-    assert row["ci_high"] < 0.5
-    assert row["verdict"] == "supported"
+def test_c1_aligned_not_supported(assess):
+    c1 = row(claims_table(assess, make_evaluation(ALIGNED, seeds=8), FAST), "C1")
+    assert c1["estimate"] == pytest.approx(1.0)
+    assert c1["verdict"] == "not_supported"
 
 
-def test_c1_random_permutation_path_when_many_metrics(assess, monkeypatch):
-    # n! > n_perm forces the Monte-Carlo branch; p keeps the +1 correction
-    row = claim_c1(assess, make_evaluation(ALIGNED), n_boot=20, n_perm=100, seed=0)
-    assert row["p_value"] == pytest.approx(1 / 101)
+def test_c1_two_seeds_underpowered(assess):
+    c1 = row(claims_table(assess, make_evaluation(REVERSED, seeds=2), FAST), "C1")
+    assert c1["verdict"] == "inconclusive"
+    assert "underpowered: needs >= 6 seeds" in c1["note"]  # 15 pairs: 15 / C(12, 6) <= 0.05
 
 
-def test_c1_too_few_metrics_inconclusive(assess):
-    few = METRICS[:3]
-    ev = make_evaluation(ALIGNED[:3], metrics=few)
-    row = claim_c1(assess, ev, **FAST)
-    assert row["n"] == 3
-    assert row["verdict"] == "inconclusive"
-    assert "n=3" in row["note"] and "inconclusive" in row["note"]
+def test_c1_seeds_are_resampled_so_the_interval_has_width(assess):
+    ev = make_evaluation(REVERSED[:3] + ALIGNED[3:], run_sd=1.0, seeds=3)
+    c1 = row(claims_table(assess, ev, FAST), "C1")
+    assert c1["ci_high"] > c1["ci_low"]
 
 
-def test_c2_deterioration_under_gan_supported(assess):
-    row = claim_c2(assess, make_evaluation(ALIGNED, SCRAMBLED), **FAST)
-    assert row["estimate"] < 0
-    tau_gan = sps.kendalltau(ALIGNED, SCRAMBLED).statistic
-    assert row["estimate"] == pytest.approx(tau_gan - 1.0)
-    assert row["ci_high"] < 0
-    assert row["p_value"] < 0.05
-    assert row["verdict"] == "supported"
+def test_c2_planted_drop_supported_and_rise_not_supported(assess):
+    drop = claims_table(assess, make_evaluation(ALIGNED, REVERSED, seeds=3), FAST)
+    assert row(drop, "C2")["verdict"] == "supported"
+    assert row(drop, "C2")["n"] == 18 and row(drop, "C2")["estimate"] == pytest.approx(-2.0)
+    rise = claims_table(assess, make_evaluation(REVERSED, ALIGNED, seeds=3), FAST)
+    assert row(rise, "C2")["verdict"] == "not_supported"
 
 
-def test_c2_no_gan_effect_inconclusive(assess):
-    row = claim_c2(assess, make_evaluation(ALIGNED, ALIGNED), **FAST)
-    assert row["ci_low"] <= 0 <= row["ci_high"]
-    assert row["verdict"] == "inconclusive"
+def test_c2_no_effect_with_gan_shift_inconclusive(assess):
+    shifted = [v - 3.0 for v in ALIGNED]          # GAN lowers every loss alike
+    t = claims_table(assess, make_evaluation(ALIGNED, shifted, seeds=3, run_sd=0.5), FAST)
+    assert row(t, "C2")["verdict"] == "inconclusive"
 
 
-def test_c2_improvement_under_gan_not_supported(assess):
-    row = claim_c2(assess, make_evaluation(SCRAMBLED, ALIGNED), **FAST)
-    assert row["estimate"] > 0
-    assert row["verdict"] == "not_supported"
-
-
-def test_c2_too_few_metrics_inconclusive(assess):
-    few = METRICS[:3]
-    row = claim_c2(assess, make_evaluation(ALIGNED[:3], SCRAMBLED[:3], metrics=few), **FAST)
-    assert row["n"] == 3
-    assert row["verdict"] == "inconclusive"
-
-
-def test_c2_exact_permutation_enumerates_swaps():
-    # 2 metrics x 1 seed x 2 images = 4 pairs -> 16 patterns; the observed one is the
-    # most extreme possible, so p = (number of patterns giving the same delta) / 16
-    a = np.array([1.0, 0.0])
-    no = np.array([[[1.0, 1.0]], [[0.0, 0.0]]])
-    ga = no[::-1].copy()
-    delta = float(kendall_tau_b(a, ga.mean(axis=(1, 2))) - kendall_tau_b(a, no.mean(axis=(1, 2))))
-    assert delta == -2.0
-    p = claims._perm_p_c2(a, no, ga, delta, n_perm=100, seed=0)
-    expected = np.mean([
-        kendall_tau_b(a, np.where(np.reshape(m, no.shape), no, ga).mean(axis=(1, 2)))
-        - kendall_tau_b(a, np.where(np.reshape(m, no.shape), ga, no).mean(axis=(1, 2))) <= delta + 1e-12
-        for m in itertools.product([False, True], repeat=4)
-    ])
-    assert p == pytest.approx(expected)
-    assert p < 0.5
+def test_c2_is_exact_under_a_common_gan_shift_and_moves_whole_run_pairs():
+    a = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    rng = np.random.default_rng(0)
+    groups = np.tile(np.repeat(np.arange(5), 3), 2)
+    seeds = np.tile(np.tile(np.arange(3), 5), 2)
+    adv = np.repeat([False, True], 15)
+    ps = []
+    for _ in range(200):  # GAN lowers every loss by 5 run SDs: no change of alignment
+        y = rng.normal(size=30) - 5.0 * adv
+        ps.append(c2_test(a, y, groups, adv, seeds, n_perm=199, seed=int(rng.integers(1000)))["p"])
+    assert np.mean(np.array(ps) <= 0.05) <= 0.1
+    no = np.repeat(np.arange(5, 0, -1), 3) + 0.01 * np.arange(15)   # aligned with the SRCCs
+    r = c2_test(a, np.r_[no, -no], groups, adv, seeds)                 # reversed with GAN
+    assert r["units"] == 15 and r["p"] < 0.01 and r["estimate"] < 0
 
 
 def test_claims_table_contract(assess):
-    # one discriminator design and no transfer results: C3-C5 cannot be tested
-    ev = make_evaluation(ALIGNED, SCRAMBLED)
-    ev = ev[ev["discriminator"] != "vanilla"]
-    table = claims_table(assess, ev, n_boot=30, n_perm=200, seed=0, threshold=0.5, scale="demo")
-    assert list(table.columns) == CLAIM_COLUMNS
-    assert list(table["claim"]) == ["C1", "C2", "C3", "C4", "C5"]
-    assert set(table["scale"]) == {"demo"}
-    rest = table.set_index("claim").loc[["C3", "C4", "C5"]]
-    assert (rest["verdict"] == "inconclusive").all()
-    assert (rest["n"] == 0).all()
-    assert rest[["estimate", "ci_low", "ci_high", "p_value"]].isna().all().all()
-    assert (rest.loc[["C3", "C5"], "note"] == "stage not run at this scale").all()
-    assert "only 1 discriminator design(s) (patch)" in rest.loc["C4", "note"]
+    t = claims_table(assess, make_evaluation(ALIGNED, REVERSED, seeds=3), FAST, scale="demo")
+    assert list(t.columns) == CLAIM_COLUMNS
+    assert list(t["claim"]) == claims.CLAIM_IDS
+    assert set(t["verdict"]) <= {"supported", "not_supported", "inconclusive"}
+    ok = t["p_value"].notna()
+    assert (t.loc[ok, "p_holm"] >= t.loc[ok, "p_value"] - 1e-12).all()
+    assert t["h0"].str.len().gt(0).all() and t["h1"].str.len().gt(0).all()
+    assert row(t, "C3")["note"] == claims.NOT_RUN_NOTE
 
 
-def test_cli_writes_claims_and_ranks(tmp_path, assess):
-    a1, a2 = tmp_path / "a1.csv", tmp_path / "a2.csv"
-    assess[assess.dataset == "setA"].to_csv(a1, index=False)
-    assess[assess.dataset == "setB"].to_csv(a2, index=False)
-    ev = tmp_path / "evaluation.csv"
-    make_evaluation(ALIGNED, SCRAMBLED).to_csv(ev, index=False)
-    out = tmp_path / "analysis" / "claims.csv"
-    ranks = tmp_path / "analysis" / "ranks.csv"
-    rc = claims.main(["--assess-scores", str(a1), str(a2), "--evaluation", str(ev),
-                      "--scale", "paper", "--n-boot", "20", "--n-perm", "100", "--seed", "0",
-                      "--threshold", "0.5", "--out", str(out), "--ranks-out", str(ranks)])
+def test_rank_table_is_run_level_and_matches_claim_data(assess):
+    ev = make_evaluation(ALIGNED, REVERSED, seeds=3)
+    data = ranking_data(assess, ev, n_boot=40)
+    ranks = rank_table(data, n_boot=40)
+    rq = run_quality(ev)
+    means = rq.groupby(["fidelity", "adversarial"])["quality"].mean()
+    for r in ranks.itertuples():
+        assert r.optimization_quality == pytest.approx(means[(r.metric, r.adversarial)])
+        assert r.n_runs == 3 and r.optimization_ci_low <= r.optimization_quality <= r.optimization_ci_high
+
+
+def test_cli_writes_every_table(tmp_path, assess):
+    scores = tmp_path / "scores.csv"
+    make_assessment().to_csv(scores, index=False)
+    evp = tmp_path / "evaluation.csv"
+    make_evaluation(ALIGNED, REVERSED, seeds=3).to_csv(evp, index=False)
+    out = tmp_path / "claims.csv"
+    rc = claims.main(["--assess-scores", str(scores), "--evaluation", str(evp), "--scale", "demo",
+                      "--gan-setting", "patchgan-w0.05", "--no-reference", "nr", "--n-boot", "30",
+                      "--n-perm", "500", "--out", str(out), "--mixedlm-out", str(tmp_path / "m.csv"),
+                      "--pairwise-out", str(tmp_path / "p.csv"), "--panels-out", str(tmp_path / "panels.csv")])
     assert rc == 0
-    table = pd.read_csv(out)
-    assert list(table.columns) == CLAIM_COLUMNS
-    assert table.loc[0, "verdict"] == "not_supported"
-    r = pd.read_csv(ranks)
-    assert list(r.columns) == claims.RANK_COLUMNS
-    assert len(r) == 12 and set(r["adversarial"]) == {False, True}
+    assert list(pd.read_csv(out).columns) == CLAIM_COLUMNS
+    assert (tmp_path / "ranks.csv").is_file()
+    model = pd.read_csv(tmp_path / "m.csv").set_index("term")
+    assert model.loc[claims.MIXEDLM_KEY_TERM, "coef"] < 0 and model.loc[claims.MIXEDLM_KEY_TERM, "p_value"] < 0.05
+    panels = pd.read_csv(tmp_path / "panels.csv")
+    assert {"primary", "full-reference", "no-reference", "without up"} <= set(panels["panel"])
+    assert panels.loc[panels["panel"] == "no-reference", "evaluators"].iloc[0] == "nr"
 
 
-def test_cli_missing_input_fails_cleanly(tmp_path, capsys):
-    rc = claims.main(["--assess-scores", str(tmp_path / "nope.csv"), "--evaluation",
-                      str(tmp_path / "nope2.csv"), "--scale", "demo", "--out",
-                      str(tmp_path / "c.csv")])
-    assert rc == 2
-    assert "not found" in capsys.readouterr().err
-    assert not (tmp_path / "c.csv").exists()
+def test_cli_missing_input_names_the_file(tmp_path):
+    from asym.io import InputError
 
-
-# --------------------------------------------------------------------------- #
-# C2, mixed-model view
-# --------------------------------------------------------------------------- #
-def _key_term(table):
-    assert list(table.columns) == claims.MIXEDLM_COLUMNS
-    return table.set_index("term").loc[claims.MIXEDLM_KEY_TERM]
-
-
-def test_c2_mixedlm_planted_deterioration(assess):
-    key = _key_term(claims.c2_mixedlm(assess, make_evaluation(ALIGNED, SCRAMBLED)))
-    assert key["coef"] < 0 and key["ci_high"] < 0 and key["p_value"] < 1e-3
-    assert key["n_obs"] == 6 * 2 * 2 * 6 and key["n_groups"] == 6
-    assert bool(key["converged"])
-    assert key["ci_low"] <= key["coef"] <= key["ci_high"]
-
-
-def test_c2_mixedlm_no_effect_and_reverse(assess):
-    none = _key_term(claims.c2_mixedlm(assess, make_evaluation(ALIGNED, ALIGNED)))
-    assert none["ci_low"] < 0 < none["ci_high"] and none["p_value"] > 0.05
-    rev = _key_term(claims.c2_mixedlm(assess, make_evaluation(SCRAMBLED, ALIGNED)))
-    assert rev["coef"] > 0 and rev["ci_low"] > 0
-
-
-def test_c2_mixedlm_random_intercept_absorbs_image_effects(assess):
-    # images differ strongly in difficulty: the random-intercept variance picks it up
-    ev = make_evaluation(ALIGNED, SCRAMBLED)
-    shift = ev["image"].str[-1].astype(int) * 2.0
-    ev["score"] = ev["score"] + np.where(ev["lower_better"], -shift, shift)
-    table = claims.c2_mixedlm(assess, ev).set_index("term")
-    assert table.loc["image_var", "coef"] > 0.1
-    assert table.loc[claims.MIXEDLM_KEY_TERM, "coef"] < 0
-
-
-def test_c2_mixedlm_too_few_images(assess):
-    ev = make_evaluation(ALIGNED, SCRAMBLED, n_img=1)
-    table = claims.c2_mixedlm(assess, ev)
-    assert len(table) == 1 and np.isnan(table.loc[0, "coef"])
-    assert "test image" in table.loc[0, "note"]
+    with pytest.raises(InputError, match="nope.csv"):
+        claims.main(["--assess-scores", str(tmp_path / "nope.csv"), "--evaluation", "x.csv",
+                     "--scale", "demo", "--out", str(tmp_path / "c.csv")])
 
 
 # --------------------------------------------------------------------------- #
-# C3 / C5: transfer results
+# C3: transfer, checkpoints named by their weights, equivalence of disc and random
 # --------------------------------------------------------------------------- #
-BACKBONES = ["vgg16", "resnet50", "vit_b16", "swin_t"]
-
-
-def make_transfer(init_effect, conv_effect=0.0, seeds=(0, 1, 2), noise=0.01, seed=0,
-                  datasets=("kadid", "synthetic", "koniq")):
-    """SRCC = 0.5 + init_effect[init] + conv_effect (convolutional backbones) + noise."""
+def make_transfer(effects, backbones=("vgg16", "resnet50", "vit_b16", "swin_t"), seeds=(0, 1, 2),
+                  datasets=("kadid10k", "koniq10k"), conv_effect=0.0, noise=0.005, seed=0):
     rng = np.random.default_rng(seed)
     rows = []
-    for b in BACKBONES:
-        for init, eff in init_effect.items():
+    for b in backbones:
+        for init, eff in effects.items():
+            init = {"pretrained": "dinov2" if "vit" in b else "imagenet"}.get(init, init)
             for ds in datasets:
                 for s in seeds:
-                    v = 0.5 + eff + (conv_effect if b in ("vgg16", "resnet50") else 0.0)
-                    v += rng.normal(scale=noise)
-                    rows.append({"backbone": b, "init": init, "dataset": ds, "n": 100, "seed": s,
-                                 "srcc": v, "srcc_ci_low": v - 0.05, "srcc_ci_high": v + 0.05,
-                                 "plcc": v})
-    return pd.DataFrame(rows, columns=claims.TRANSFER_COLUMNS)
+                    v = 0.5 + eff + (conv_effect if b in ("vgg16", "resnet50") else 0) + rng.normal(scale=noise)
+                    rows.append({"backbone": b, "init": init, "dataset": ds, "seed": s, "srcc": v,
+                                 "srcc_ci_low": v - 0.05, "srcc_ci_high": v + 0.05, "plcc": v})
+    return pd.DataFrame(rows)
 
 
-def test_c3_imagenet_best_supported():
-    t = make_transfer({"random": 0.0, "discriminator:patchgan": 0.05, "imagenet": 0.3})
-    row = claims.claim_c3(t, **FAST)
-    assert row["estimate"] == pytest.approx(0.25, abs=0.01)
-    assert row["ci_low"] > 0 and row["n"] == 4 * 3 * 3
-    assert row["p_value"] < 0.01
-    assert row["verdict"] == "supported"
-    assert "discriminator - random = 0.05" in row["note"]
+def test_init_labels_are_data():
+    assert [init_kind(x) for x in ("imagenet", "dinov2", "clip", "disc", "discriminator", "random")] == \
+        ["pretrained", "pretrained", "pretrained", "discriminator", "discriminator", "random"]
 
 
-def test_c3_discriminator_better_than_imagenet_not_supported():
-    t = make_transfer({"random": 0.0, "discriminator": 0.3, "imagenet": 0.05})
-    row = claims.claim_c3(t, **FAST)
-    assert row["ci_high"] < 0 and row["verdict"] == "not_supported"
+def c3_verdict(transfer, margin=0.05):
+    r = c3_result(transfer, margin, 0.05, 100, 2000, 0)
+    return claims.finalize([r], 0.05, "demo").iloc[0]
 
 
-def test_c3_no_effect_inconclusive():
-    t = make_transfer({"random": 0.0, "discriminator": 0.1, "imagenet": 0.1}, noise=0.05)
-    row = claims.claim_c3(t, **FAST)
-    assert row["ci_low"] < 0 < row["ci_high"]
-    assert row["p_value"] > 0.05
-    assert row["verdict"] == "inconclusive"
+def test_c3_pretrained_best_disc_equivalent_to_random_supported():
+    r = c3_verdict(make_transfer({"random": 0.0, "disc": 0.01, "pretrained": 0.2}))
+    assert r["verdict"] == "supported" and r["n"] == 24 and "dinov2" in r["note"]
 
 
-def test_c3_without_imagenet_reports_disc_minus_random():
-    t = make_transfer({"random": 0.0, "discriminator": 0.1})
-    row = claims.claim_c3(t, **FAST)
-    assert row["statistic"].endswith("discriminator init - random init")
-    assert row["estimate"] == pytest.approx(0.1, abs=0.01)
-    assert row["verdict"] == "inconclusive" and "cannot be tested" in row["note"]
+def test_c3_disc_far_above_random_is_not_little():
+    r = c3_verdict(make_transfer({"random": 0.0, "disc": 0.15, "pretrained": 0.3}))
+    assert r["verdict"] == "not_supported"
 
 
-def test_c3_and_c5_missing_input_not_run():
-    for fn, claim in ((claims.claim_c3, "C3"), (claims.claim_c5, "C5")):
-        row = fn(None)
-        assert row["claim"] == claim and row["note"] == "stage not run at this scale"
-
-
-def test_init_differences_pairs_units():
-    t = make_transfer({"random": 0.0, "discriminator": 0.1}, seeds=(0, 1))
-    t = t[~((t["backbone"] == "vgg16") & (t["init"] == "random") & (t["seed"] == 1))]
-    d = claims.init_differences(t, "discriminator", "random")
-    assert len(d) == 4 * 3 * 2 - 3  # the unpaired vgg16 seed-1 units drop out
-    assert d["diff"].mean() == pytest.approx(0.1, abs=0.01)
-
-
-def test_c5_conv_beats_transformer_supported():
-    t = make_transfer({"random": 0.0, "imagenet": 0.2}, conv_effect=0.1)
-    row = claims.claim_c5(t, **FAST)
-    assert row["estimate"] == pytest.approx(0.1, abs=0.01)
-    # koniq (authentic distortions) is left out: 2 inits x 2 synthetic sets x 3 seeds
-    assert row["n"] == 2 * 2 * 3
-    assert row["verdict"] == "supported" and "vit_b16" in row["note"]
-
-
-@pytest.mark.parametrize("effect,verdict", [(0.0, "inconclusive"), (-0.1, "not_supported")])
-def test_c5_no_or_reverse_effect(effect, verdict):
-    # seed 3: one fixed draw (a null CI misses 0 in 5 % of draws by design)
-    t = make_transfer({"random": 0.0, "imagenet": 0.2}, conv_effect=effect, noise=0.03, seed=3)
-    assert claims.claim_c5(t, **FAST)["verdict"] == verdict
-
-
-def test_c5_needs_both_families():
-    t = make_transfer({"random": 0.0})
-    t = t[~t["backbone"].map(claims.is_transformer)]
-    row = claims.claim_c5(t, **FAST)
-    assert row["n"] == 0 and row["verdict"] == "inconclusive" and "Transformer: none" in row["note"]
-
-
-def test_name_classes():
-    assert [claims.is_transformer(b) for b in ("clip_vit_b32", "swin_t", "dinov2_s", "vgg16", "convnext_t",
-                                               "resnet50")] == [True, True, True, False, False, False]
-    assert claims.discriminator_group("patchgan") == "patch_conv"
-    assert claims.discriminator_group("unet") == "patch_conv"
-    assert claims.discriminator_group("vgg16-vanilla") == "image_or_transformer"
-    assert claims.discriminator_group("dinov2-patch") == "image_or_transformer"
-    assert claims.is_synthetic_dataset("KADID-10k") and claims.is_synthetic_dataset("demo-synthetic")
-    assert not claims.is_synthetic_dataset("koniq10k") and not claims.is_synthetic_dataset("livec")
+def test_c3_few_units_underpowered():
+    r = c3_verdict(make_transfer({"random": 0.0, "disc": 0.0, "pretrained": 0.2}, backbones=("vgg16",),
+                                 datasets=("kadid10k",), seeds=(0, 1)))
+    assert r["verdict"] == "inconclusive" and "underpowered: needs >= 5 units" in r["note"]
 
 
 # --------------------------------------------------------------------------- #
-# C4: discriminator design
+# C4: level x family in one model; instability ranks with diverged runs counted
 # --------------------------------------------------------------------------- #
-def make_disc_evaluation(effects, n_img=6, seeds=(0, 1), noise=0.05, seed=2):
-    """Adversarial runs of 3 losses per discriminator; quality = base[loss] + effects[disc]."""
+DESIGNS = {"patchgan": ("patch", "conv"), "unet": ("patch", "conv"), "vgg": ("image", "conv"),
+           "vit": ("image", "transformer"), "proj_dino_patch": ("patch", "transformer")}
+
+
+def make_design_evaluation(patch=0.0, conv=0.0, seeds=4, n_img=3, run_sd=0.1, seed=3, hinge=True):
     rng = np.random.default_rng(seed)
     rows = []
-    base = {"l1": 0.0, "ssim": 0.5, "gmsd": -0.3}
-    for disc, eff in effects.items():
-        for fid, b in base.items():
-            for s in seeds:
-                run = f"{fid}__{disc}-w0.05__s{s}"
+    designs = [(d, "nonsaturating") for d in DESIGNS] + ([("patchgan", "hinge")] if hinge else [])
+    for fid in ("l1", "dists"):
+        for disc, obj in designs:
+            level, fam = DESIGNS[disc]
+            for s in range(seeds):
+                u = rng.normal(scale=run_sd) + patch * (level == "patch") + conv * (fam == "conv")
                 for i in range(n_img):
                     for ev, sign in (("up", 1.0), ("down", -1.0)):
-                        v = b + eff + 0.1 * i + rng.normal(scale=noise)
-                        rows.append({"run": run, "generator": "swinir", "fidelity": fid,
-                                     "adversarial": True, "discriminator": disc, "gan_weight": 0.05,
-                                     "seed": s, "dataset": "test", "image": f"img{i}",
-                                     "evaluator": ev, "score": sign * v, "lower_better": sign < 0})
+                        rows.append({"run": f"{fid}__{disc}-{obj}__s{s}", "generator": "swinir", "fidelity": fid,
+                                     "adversarial": True, "setting": f"{disc}-{obj}", "discriminator": disc,
+                                     "objective": obj, "disc_level": level, "disc_family": fam,
+                                     "gan_weight": 0.05, "seed": s, "dataset": "t", "image": f"i{i}",
+                                     "evaluator": ev, "score": sign * (u + 0.1 * i), "lower_better": sign < 0})
     return pd.DataFrame(rows)
 
 
-def make_logs(evaluation, wobble):
-    """Training logs whose D accuracy oscillates with amplitude wobble[discriminator]."""
-    rows = []
-    for run, disc in evaluation.groupby("run")["discriminator"].first().items():
-        for k, step in enumerate(range(10, 210, 10)):
-            a = 0.5 + wobble[disc] * (1 if k % 2 else -1)
-            rows.append({"run": run, "step": step, "d_real_acc": a, "d_fake_acc": a})
-    return pd.DataFrame(rows)
+def make_stability(evaluation, patch=0.0, conv=0.0, diverge=(), seed=4):
+    rng = np.random.default_rng(seed)
+    runs = evaluation.drop_duplicates("run")
+    inst = (1.0 - patch * (runs["disc_level"] == "patch") - conv * (runs["disc_family"] == "conv")
+            + rng.normal(scale=0.05, size=len(runs)))
+    return pd.DataFrame({"run": runs["run"].to_numpy(), "instability": inst.to_numpy(),
+                         "diverged": runs["run"].isin(diverge).to_numpy()})
 
 
-def test_c4_patch_beats_vanilla_and_vit_supported():
-    ev = make_disc_evaluation({"patchgan": 0.4, "unet": 0.4, "vgg16-vanilla": 0.0, "vit-patch": 0.0})
-    row = claims.claim_c4(ev, **FAST)
-    # qualities are z-scores per evaluator: the planted 0.4 shrinks by the score s.d.
-    sd = ev.loc[ev["evaluator"] == "up", "score"].std(ddof=0)
-    assert row["estimate"] == pytest.approx(0.4 / sd, rel=0.05)
-    assert row["estimate"] > 0 and row["ci_low"] > 0 and row["p_value"] < 0.01
-    assert row["n"] == 3 * 2 * 6
-    assert row["verdict"] == "supported"
-    assert "patch-level conv: patchgan, unet" in row["note"]
-    assert "Holm p" in row["note"]
+def c4_row(ev, stab=None):
+    return claims.finalize([c4_result(ev, stab, 0.05)], 0.05, "demo").iloc[0]
 
 
-@pytest.mark.parametrize("eff,verdict", [(0.0, "inconclusive"), (-0.4, "not_supported")])
-def test_c4_no_or_reverse_effect(eff, verdict):
-    ev = make_disc_evaluation({"patchgan": eff, "vanilla": 0.0}, noise=0.3)
-    assert claims.claim_c4(ev, **FAST)["verdict"] == verdict
+def test_c4_both_effects_supported_and_objectives_reported_apart():
+    ev = make_design_evaluation(patch=1.0, conv=1.0)
+    r = c4_row(ev, make_stability(ev, patch=0.5, conv=0.5))
+    assert r["verdict"] == "supported" and r["estimate"] > 0.5  # z units of the panel
+    assert "objective hinge" in r["note"]
+    assert r["n"] == 2 * 5 * 4  # hinge runs are not in the model
+
+
+def test_c4_one_factor_only_is_not_enough():
+    ev = make_design_evaluation(patch=1.0, conv=0.0)
+    assert c4_row(ev)["verdict"] == "inconclusive"
+
+
+def test_c4_diverged_runs_are_counted_as_least_stable():
+    ev = make_design_evaluation(patch=1.0, conv=1.0)
+    steady = make_stability(ev, patch=0.5, conv=0.5)
+    patch_conv = ev.loc[(ev["disc_level"] == "patch") & (ev["disc_family"] == "conv")
+                        & (ev["objective"] == "nonsaturating"), "run"].unique()
+    shaky = make_stability(ev, patch=0.5, conv=0.5, diverge=patch_conv)
+    shaky.loc[shaky["diverged"], "instability"] = np.nan   # a diverged run has no finite value
+    assert c4_row(ev, steady)["verdict"] == "supported"
+    assert c4_row(ev, shaky)["verdict"] != "supported"
 
 
 def test_c4_pairwise_holm():
-    ev = make_disc_evaluation({"a_patch": 0.5, "b_patch": 0.5, "c_vanilla": 0.0}, noise=0.1)
-    pw = claims.discriminator_pairwise(ev, n_boot=100, n_perm=500, seed=0)
-    assert list(pw.columns) == claims.PAIRWISE_COLUMNS
-    pw = pw.set_index(["disc_a", "disc_b"])
-    assert len(pw) == 3
+    pw = design_pairwise(make_design_evaluation(patch=1.0, conv=1.0), n_perm=500)
     assert (pw["p_holm"] >= pw["p_value"] - 1e-12).all()
-    assert pw.loc[("a_patch", "c_vanilla"), "reject"] and pw.loc[("b_patch", "c_vanilla"), "reject"]
-    assert not pw.loc[("a_patch", "b_patch"), "reject"]
-    assert pw.loc[("a_patch", "c_vanilla"), "estimate"] > 0.2
+    assert len(pw) == 15  # 6 labelled designs (patchgan/hinge apart)
 
 
-def test_c4_stability_from_logs():
-    ev = make_disc_evaluation({"patchgan": 0.4, "vanilla": 0.0})
-    stab = claims.run_stability(make_logs(ev, {"patchgan": 0.02, "vanilla": 0.3}))
-    assert set(stab.columns) == {"run", "instability", "d_accuracy"}
-    assert stab["d_accuracy"].to_numpy() == pytest.approx(0.5)
-    row = claims.claim_c4(ev, make_logs(ev, {"patchgan": 0.02, "vanilla": 0.3}), **FAST)
-    assert "stability: instability(image/Transformer) - instability(patch) = 0.29" in row["note"]
+# --------------------------------------------------------------------------- #
+# C5: assessment side (backbone clusters) beside the transfer side
+# --------------------------------------------------------------------------- #
+def make_correlations(conv_effect, seed=5):
+    rng = np.random.default_rng(seed)
+    backbones = ["vgg16", "resnet50", "convnext_tiny", "alexnet", "clip_vit_b16", "swin_t", "dinov2_vits14", "vit_b16"]
+    rows = []
+    for b in backbones:
+        for ds in ("kadid10k", "tid2013", "koniq10k"):
+            v = 0.7 + (conv_effect if not any(t in b for t in ("vit", "swin", "dino", "clip")) else 0)
+            rows.append({"metric": f"dists_{b}", "family": "dists_style", "backbone": b, "init": "imagenet",
+                         "dataset": ds, "n": 100, "srcc": v + rng.normal(scale=0.01)})
+    return pd.DataFrame(rows)
 
 
-def test_claims_table_with_transfer_and_logs(assess):
-    ev = make_evaluation(ALIGNED, SCRAMBLED)
-    t = make_transfer({"random": 0.0, "discriminator": 0.05, "imagenet": 0.3}, conv_effect=0.1)
-    table = claims_table(assess, ev, n_boot=30, n_perm=200, seed=0, transfer=t,
-                         train_logs=make_logs(ev, {"none": 0.0, "patch": 0.1, "vanilla": 0.1}))
-    assert list(table.columns) == CLAIM_COLUMNS and len(table) == 5
-    v = table.set_index("claim")["verdict"]
-    assert v["C3"] == "supported" and v["C5"] == "supported"
-    assert "stability" in table.set_index("claim").loc["C4", "note"]
-
-
-def test_cli_transfer_logs_mixedlm_pairwise(tmp_path, assess):
-    a1 = tmp_path / "a1.csv"
-    assess.to_csv(a1, index=False)
-    ev = make_evaluation(ALIGNED, SCRAMBLED)
-    ev_path = tmp_path / "evaluation.csv"
-    ev.to_csv(ev_path, index=False)
-    tr = tmp_path / "transfer.csv"
-    make_transfer({"random": 0.0, "discriminator": 0.05, "imagenet": 0.3}).to_csv(tr, index=False)
-    logs = make_logs(ev, {"none": 0.0, "patch": 0.1, "vanilla": 0.2})
-    log_paths = []
-    for run, part in logs.groupby("run"):
-        p = tmp_path / "runs" / run / "train_log.csv"
-        p.parent.mkdir(parents=True)
-        part.drop(columns="run").to_csv(p, index=False)
-        log_paths.append(str(p))
-    out, mixed, pw = tmp_path / "c.csv", tmp_path / "m.csv", tmp_path / "pw.csv"
-    rc = claims.main(["--assess-scores", str(a1), "--evaluation", str(ev_path), "--transfer", str(tr),
-                      "--train-logs", *log_paths, "--scale", "demo", "--n-boot", "20",
-                      "--n-perm", "100", "--out", str(out), "--mixedlm-out", str(mixed),
-                      "--pairwise-out", str(pw)])
-    assert rc == 0
-    table = pd.read_csv(out)
-    assert list(table.columns) == CLAIM_COLUMNS and list(table["claim"]) == claims.CLAIM_IDS
-    assert table.set_index("claim").loc["C3", "verdict"] == "supported"
-    m = pd.read_csv(mixed)
-    assert list(m.columns) == claims.MIXEDLM_COLUMNS and claims.MIXEDLM_KEY_TERM in set(m["term"])
-    assert list(pd.read_csv(pw).columns) == claims.PAIRWISE_COLUMNS
-    assert (tmp_path / "ranks.csv").is_file()
-
-
-def test_cli_bad_transfer_fails_cleanly(tmp_path, assess, capsys):
-    a1 = tmp_path / "a1.csv"
-    assess.to_csv(a1, index=False)
-    ev_path = tmp_path / "evaluation.csv"
-    make_evaluation(ALIGNED).to_csv(ev_path, index=False)
-    tr = tmp_path / "transfer.csv"
-    pd.DataFrame({"backbone": ["x"]}).to_csv(tr, index=False)
-    rc = claims.main(["--assess-scores", str(a1), "--evaluation", str(ev_path), "--transfer", str(tr),
-                      "--scale", "demo", "--out", str(tmp_path / "c.csv")])
-    assert rc == 2 and "transfer correlations lack columns" in capsys.readouterr().err
+def test_c5_both_sides_needed_and_clustered_by_backbone():
+    tr = make_transfer({"random": 0.0, "pretrained": 0.1}, conv_effect=0.1)
+    both = c5_result(tr, make_correlations(0.1), 0.05, 100, 2000, 0)
+    assert "assessment" in both["note"] and "transfer" in both["note"]
+    assert both["p"] <= 1 / 70 + 1e-9 or both["p"] <= 0.05   # 4 + 4 backbones: exact p >= 1/70
+    assert "8 DISTS-style backbones" in both["units"]
+    against = c5_result(tr, make_correlations(-0.1), 0.05, 100, 2000, 0)
+    assert against["p"] > 0.5   # the assessment side disagrees: no support
 
 
 def test_main_setting_rows_keeps_plain_runs_and_one_gan_setting():
-    from asym.analysis.claims import main_setting_rows
-
-    ev = pd.DataFrame({
-        "adversarial": [False, True, True, True],
-        "discriminator": ["none", "patchgan", "vgg", "patchgan"],
-        "gan_weight": [0.0, 0.05, 0.05, 0.2],
-    })
-    kept = main_setting_rows(ev, "patchgan:0.05")
-    assert kept["discriminator"].tolist() == ["none", "patchgan"]
-    assert main_setting_rows(ev, None) is ev
-    with pytest.raises(Exception, match="unet"):
-        main_setting_rows(ev, "unet:0.05")
+    ev = make_evaluation(ALIGNED, REVERSED, seeds=1)
+    other = ev[ev["adversarial"]].assign(setting="vgg-w0.05", run=lambda d: d["run"] + "x")
+    kept = main_setting_rows(pd.concat([ev, other]), "patchgan-w0.05")
+    assert set(kept["setting"]) == {"nogan", "patchgan-w0.05"}

@@ -16,8 +16,9 @@ from asym.analysis.claims import (
     CLAIM_COLUMNS,
     MIXEDLM_COLUMNS,
     PAIRWISE_COLUMNS,
-    TRANSFER_COLUMNS,
 )
+
+TRANSFER_COLUMNS = ["backbone", "init", "dataset", "n", "seed", "srcc", "srcc_ci_low", "srcc_ci_high", "plcc"]
 
 ROOT = Path(__file__).parents[1]
 
@@ -43,6 +44,7 @@ def tables():
                        for m in ("l1", "dists_vgg16-R") for adv in (False, True) for s in (0, 1)
                        for i in range(3) for e in ("psnr", "lpips")])
     ranks = pd.DataFrame([{"metric": m, "adversarial": adv, "assessment_srcc": a, "optimization_quality": q,
+                           "optimization_ci_low": q - 0.2, "optimization_ci_high": q + 0.3, "n_runs": 2,
                            "assessment_rank": r, "optimization_rank": o}
                           for adv in (False, True)
                           for m, a, q, r, o in (("l1", 0.8, 0.5 if not adv else -0.5, 1, 1 if not adv else 2),
@@ -81,7 +83,7 @@ def test_write_all_files_and_macros(tables, tmp_path):
     names = {p.name for p in paths}
     assert {"macros.tex", "table_claims.tex", "table_optimization.tex", "table_evaluators.tex",
             "table_assessment.tex", "table_transfer.tex", "table_mixedlm.tex", "table_pairwise.tex",
-            "verdict_rules.tex"} == names
+            "verdict_rules.tex", "table_power.tex", "table_panels.tex"} == names
     macros_text = (tmp_path / "macros.tex").read_text()
     m = _macros(macros_text)
     assert m["Scale"] == "demo" and m["NumRuns"] == "8" and m["NumTestImages"] == "3"
@@ -124,8 +126,8 @@ def test_tables_are_booktabs_and_escaped(tables, tmp_path):
 
 def test_latex_and_html_show_the_same_numbers(tables):
     t = tables
-    q = summaries.optimization_display(summaries.quality_ci(t["ev"]))
-    tex = latex.optimization_tex(t["ev"])
+    q = summaries.optimization_display(summaries.quality_ci(t["ranks"]))
+    tex = latex.optimization_tex(t["ev"], t["ranks"])
     html = report.optimization_section(t["ev"], t["ranks"])
     for value in q["95% CI (with GAN)"]:
         assert latex.escape(value) in tex and value in html
@@ -133,16 +135,13 @@ def test_latex_and_html_show_the_same_numbers(tables):
     claims_tex = latex.claims_tex(t["claims"])
     assert "[-0.200, 0.800]" in claims_html and "[$-$0.200, 0.800]" in claims_tex
     assert "&lt; 0.001" in claims_html and "$<$ 0.001" in claims_tex
-    # the optimization means are exactly the rank table's optimization quality (C1/C2's numbers)
-    from asym.analysis.claims import (
-        cell_quality,
-        rank_table,  # noqa: F401  (same cell definition)
-    )
-
-    cells = cell_quality(t["ev"])
-    means = cells.groupby(["fidelity", "adversarial"])["quality"].mean()
-    qci = summaries.quality_ci(t["ev"]).set_index(["metric", "adversarial"])["mean"]
-    assert np.allclose(qci.sort_index().to_numpy(), means.sort_index().to_numpy())
+    # the optimization table's numbers are the rank table's (C1/C2's numbers), CI included
+    for r in t["ranks"].itertuples():
+        shown = q.set_index("fidelity loss").loc[r.metric]
+        label = "with GAN" if r.adversarial else "without GAN"
+        assert shown[label] == summaries.fmt(r.optimization_quality, summaries.QUALITY_DIGITS)
+        assert shown[f"95% CI ({label})"] == summaries.fmt_ci(r.optimization_ci_low, r.optimization_ci_high,
+                                                              summaries.QUALITY_DIGITS)
 
 
 def test_cli_and_missing_input(tables, tmp_path, capsys):

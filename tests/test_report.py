@@ -122,7 +122,7 @@ def test_optional_sections(inputs, tmp_path):
                       "--scale", "demo", "--out", str(out)])
     assert rc == 0
     page = out.read_text()
-    assert "linear mixed model" in page and "-1.250" in page and "&lt; 0.001" in page
+    assert "regression on run means" in page and "-1.250" in page and "&lt; 0.001" in page
     assert "patchgan - vanilla" in page and "0.020" in page  # Holm-corrected p
     assert "Transfer (C3, C5)" in page and "0.650 [0.550, 0.750]" in page  # mean over two seeds
     assert "not been run" not in page

@@ -22,16 +22,14 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
-from asym.analysis.claims import (
-    CLAIM_IDS,
-    CLAIM_SENTENCES,
-    MIXEDLM_KEY_TERM,
-    cell_quality,
-    init_kind,
-    is_transformer,
-)
+from asym.analysis.claims import CLAIM_IDS, CLAIM_SENTENCES, MIXEDLM_KEY_TERM
+from asym.analysis.c3 import init_kind
+from asym.analysis.c5 import is_transformer
+from asym.analysis.rules import verdict_rules
+from asym.analysis.runs import bootstrap_mean, group_summary, primary_panel, run_matrix
+from asym.analysis.baseline import BASELINE_LABEL, baseline_image_quality, baseline_mask, trained_runs
 from asym.optimize.designs import label_designs
-from asym.analysis.stats import as_bool, normalize_evaluations
+from asym.analysis.stats import as_bool
 
 #: Decimal places: correlations (SRCC/PLCC/KRCC, Kendall tau) and z-scored qualities.
 CORR_DIGITS = 3
@@ -52,29 +50,9 @@ SCALE_TEXT = {
     ),
 }
 
-VERDICT_RULES = [
-    ("C1", ("Kendall tau between assessment rank (SRCC, mean over IQA sets) and optimization "
-            "rank (no GAN). supported if the 95 % CI upper bound < threshold (agreement "
-            "demonstrably below strong alignment); not_supported if the CI lower bound >= "
-            "threshold; otherwise inconclusive; always inconclusive with fewer than 4 metrics.")),
-    ("C2", ("delta = tau with GAN - tau without GAN. supported if the CI upper bound < 0; "
-            "not_supported if the CI lower bound > 0; otherwise inconclusive; always "
-            "inconclusive with fewer than 4 metrics. Second view: a linear mixed model "
-            "quality ~ assessment_srcc * adversarial with a random intercept per test image; "
-            "a negative interaction says the same.")),
-    ("C3", ("mean paired SRCC difference, ImageNet init - discriminator init, over backbone x "
-            "dataset x seed units. supported if the CI is above 0, not_supported if below 0; "
-            "inconclusive without ImageNet- and discriminator-initialized models or with "
-            "fewer than 3 units.")),
-    ("C4", ("mean quality difference, patch-level convolutional - image-level/Transformer "
-            "discriminators, over matched fidelity x GAN weight x seed x image cells. supported "
-            "if the CI is above 0, not_supported if below 0; inconclusive with fewer than two "
-            "designs. Pairwise comparisons Holm-corrected; stability reported, not judged.")),
-    ("C5", ("mean SRCC difference, convolutional - Transformer backbones, on synthetic-"
-            "distortion IQA sets, over init x dataset x seed units. supported if the CI is "
-            "above 0, not_supported if below 0.")),
-    ("all", "A claim whose stage has not run at this scale is reported as inconclusive."),
-]
+#: (claim, rule) pairs shown in the report, rendered from the tests' own hypotheses and
+#: defaults (:func:`asym.analysis.rules.verdict_rules`; the README shows the same list).
+VERDICT_RULES = verdict_rules()
 
 #: Figure captions (HTML figcaption and LaTeX \caption via macros), by file stem.
 CAPTIONS = {
@@ -82,9 +60,10 @@ CAPTIONS = {
                   "each IQA set (quality direction, higher is better) with 95 % bootstrap CIs "
                   "that resample reference images.",
     "asymmetry": "The asymmetry (C1, C2): assessment SRCC (x) against the quality of the SR "
-                 "generators trained with that metric as loss (y: evaluator scores z-normalized "
-                 "per evaluator, higher is better, 95 % bootstrap CI over seed x test-image "
-                 "cells), without and with the adversarial loss.",
+                 "generators trained with that metric as loss (y: mean over training runs of the primary "
+                 "evaluator panel's z-scored quality, higher is better, 95 % hierarchical bootstrap CI "
+                 "over runs then test images; the numbers of ranks.csv), without and with the main "
+                 "adversarial setting.",
     "slope": "Rank to rank (C1, C2): each fidelity metric's rank in assessment (left) and in "
              "optimization (right), without and with the adversarial loss; crossing lines are "
              "the misalignment.",
@@ -97,11 +76,11 @@ CAPTIONS = {
                "trained with each fidelity loss, without and with the adversarial loss, beside "
                "the high-resolution reference and bicubic upsampling.",
     "gan_sweep": "GAN weight (C4): optimization quality against the weight of the adversarial "
-                 "loss per discriminator and fidelity loss (0 = no GAN), 95 % bootstrap CIs over "
-                 "seed x test-image cells.",
+                 "loss per discriminator and fidelity loss (0 = no GAN), 95 % hierarchical bootstrap CIs "
+                 "over training runs, then test images.",
     "discriminators": "Discriminator design (C4): mean optimization quality per discriminator "
-                      "(no GAN for reference), 95 % bootstrap CIs over cells; dots are single "
-                      "fidelity losses.",
+                      "(no GAN for reference), 95 % hierarchical bootstrap CIs over training runs, then "
+                      "test images; dots are single fidelity losses.",
     "transfer": "Transfer (C3, C5): SRCC of IQA models whose backbone starts from random, "
                 "ImageNet or discriminator weights, per backbone and IQA set, with 95 % CIs.",
 }
@@ -165,98 +144,58 @@ def _nan(v) -> bool:
 SUMMARY_COLUMNS = ["mean", "ci_low", "ci_high", "n_cells"]
 
 
-def quality_cells(evaluation: pd.DataFrame, keys) -> pd.DataFrame:
-    """Normalized evaluator quality per (``keys``, seed, test image) cell.
-
-    As :func:`asym.analysis.claims.cell_quality`, for any grouping: scores z-normalized per
-    evaluator over the whole table, averaged per evaluator within a cell, then
-    over evaluators. ``image`` becomes "<test set>/<image>".
-    """
-    keys = list(keys)
-    df = normalize_evaluations(evaluation)
-    df["adversarial"] = as_bool(df["adversarial"].to_numpy())
-    df["image"] = df["dataset"].astype(str) + "/" + df["image"].astype(str)
-    cell_keys = keys + [k for k in ("seed", "image") if k not in keys]
-    per_eval = df.groupby(cell_keys + ["evaluator"], dropna=False)["quality"].mean()
-    return per_eval.groupby(level=list(range(len(cell_keys))), dropna=False).mean().reset_index()
+def baseline_quality(evaluation: pd.DataFrame, n_boot: int = 1000, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
+    """The bicubic baseline on the runs' quality scale (:func:`asym.analysis.baseline.baseline_image_quality`,
+    the runs' primary panel): one :func:`quality_ci` row (metric :data:`BASELINE_LABEL`), bootstrap over its
+    test images; none without."""
+    per_image = baseline_image_quality(evaluation, primary_panel(trained_runs(evaluation)))
+    if per_image.empty:
+        return pd.DataFrame(columns=["metric", "adversarial"] + SUMMARY_COLUMNS)
+    m, lo, hi = bootstrap_mean(per_image.to_numpy(), n_boot, seed, ci)
+    return pd.DataFrame([{"metric": BASELINE_LABEL, "adversarial": False, "mean": m, "ci_low": lo,
+                          "ci_high": hi, "n_cells": int(per_image.size)}])
 
 
-def bootstrap_mean(values, n_boot: int = 1000, seed: int = 0, ci: float = 0.95) -> tuple:
-    """Mean and percentile-bootstrap CI of the finite ``values`` (NaN triple if none)."""
-    q = np.asarray(values, dtype=float)
-    q = q[np.isfinite(q)]
-    if q.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    boot = q[rng.integers(0, q.size, size=(n_boot, q.size))].mean(axis=1)
-    a = (1 - ci) / 2
-    lo, hi = np.quantile(boot, [a, 1 - a])
-    return float(q.mean()), float(lo), float(hi)
+def quality_ci(ranks: pd.DataFrame) -> pd.DataFrame:
+    """The optimization quality per (metric, adversarial) exactly as ``ranks.csv`` holds it (run
+    means, hierarchical-bootstrap CI over runs then images: :func:`asym.analysis.c1_c2.rank_table`).
+    Columns ``metric, adversarial, mean, ci_low, ci_high, n_cells`` (n_cells = runs)."""
+    r = ranks.copy()
+    r["adversarial"] = r["adversarial"].astype(str).str.lower().eq("true")
+    out = pd.DataFrame({"metric": r["metric"].astype(str), "adversarial": r["adversarial"],
+                        "mean": r["optimization_quality"].astype(float)})
+    for src, dst in (("optimization_ci_low", "ci_low"), ("optimization_ci_high", "ci_high"),
+                     ("n_runs", "n_cells")):
+        out[dst] = r[src] if src in r else np.nan
+    return out[["metric", "adversarial"] + SUMMARY_COLUMNS]
 
 
-def summarize_cells(cells: pd.DataFrame, keys, n_boot: int = 1000, seed: int = 0,
-                    ci: float = 0.95) -> pd.DataFrame:
-    """Mean and bootstrap CI of ``quality`` over the cells of each ``keys`` group.
-
-    One random stream for the whole table, groups in sorted order, so a given
-    table gives the same CIs wherever it is summarized.
-    """
-    keys = list(keys)
-    rng_seed = np.random.default_rng(seed)
-    rows = []
-    for key, part in cells.groupby(keys, sort=True, dropna=False):
-        key = key if isinstance(key, tuple) else (key,)
-        m, lo, hi = bootstrap_mean(part["quality"], n_boot, int(rng_seed.integers(2**31)), ci)
-        if np.isnan(m):
-            continue
-        rows.append(dict(zip(keys, key), mean=m, ci_low=lo, ci_high=hi,
-                         n_cells=int(np.isfinite(part["quality"].to_numpy(dtype=float)).sum())))
-    return pd.DataFrame(rows, columns=keys + SUMMARY_COLUMNS)
-
-
-def quality_ci(evaluation: pd.DataFrame, n_boot: int = 1000, seed: int = 0,
-               ci: float = 0.95) -> pd.DataFrame:
-    """Mean and percentile-bootstrap CI of cell quality per (fidelity, adversarial).
-
-    Cells are (seed, test image) pairs of :func:`asym.analysis.claims.cell_quality` (all
-    GAN settings of a loss pooled, as in C1/C2), so ``mean`` equals the
-    ``optimization_quality`` of ``ranks.csv``. Columns ``metric, adversarial,
-    mean, ci_low, ci_high, n_cells``.
-    """
-    cells = cell_quality(evaluation).rename(columns={"fidelity": "metric"})
-    out = summarize_cells(cells, ["metric", "adversarial"], n_boot, seed, ci)
-    out["adversarial"] = out["adversarial"].astype(bool)
-    return out
+def _run_summary(evaluation: pd.DataFrame, keys, n_boot: int, seed: int) -> pd.DataFrame:
+    """Mean run quality per ``keys`` from the one run-quality core (:mod:`asym.analysis.runs`),
+    every evaluator that scored all runs; ``n_cells`` = runs."""
+    m = run_matrix(trained_runs(evaluation))
+    t = label_designs(m.traits)
+    adv = as_bool(t["adversarial"].to_numpy())
+    t.loc[~adv, "gan_weight"] = 0.0
+    t.loc[~adv, "discriminator"] = "none"
+    t["gan_weight"] = pd.to_numeric(t["gan_weight"], errors="coerce").fillna(0.0)
+    t["discriminator"] = t["discriminator"].astype(str)
+    m.traits = t
+    out = group_summary(m, keys, n_boot, seed)
+    return out.rename(columns={"n_runs": "n_cells"})
 
 
 def gan_sweep_summary(evaluation: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Quality per (fidelity, discriminator, gan_weight); runs without GAN get weight 0 and
     discriminator "none"."""
-    ev = label_designs(evaluation)
-    adv = as_bool(ev["adversarial"].to_numpy())
-    ev.loc[~adv, "gan_weight"] = 0.0
-    ev.loc[~adv, "discriminator"] = "none"
-    ev["gan_weight"] = pd.to_numeric(ev["gan_weight"], errors="coerce").fillna(0.0)
-    ev["discriminator"] = ev["discriminator"].astype(str)
-    keys = ["fidelity", "discriminator", "gan_weight"]
-    return summarize_cells(quality_cells(ev, keys), keys, n_boot, seed)
+    return _run_summary(evaluation, ["fidelity", "discriminator", "gan_weight"], n_boot, seed)
 
 
 def discriminator_summary(evaluation: pd.DataFrame, n_boot: int = 1000,
                           seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(overall, per loss): quality per discriminator ("none" = without GAN).
-
-    Overall pools every fidelity loss, GAN weight, seed and image cell of a
-    discriminator; per loss keeps ``fidelity`` as a key.
-    """
-    ev = label_designs(evaluation)
-    adv = as_bool(ev["adversarial"].to_numpy())
-    ev.loc[~adv, "discriminator"] = "none"
-    ev["discriminator"] = ev["discriminator"].astype(str)
-    cells = quality_cells(ev, ["discriminator", "fidelity", "gan_weight"])
-    overall = summarize_cells(cells, ["discriminator"], n_boot, seed)
-    per_loss = summarize_cells(cells, ["discriminator", "fidelity"], n_boot, seed)
-    return overall, per_loss
+    """(overall, per loss): run quality per discriminator design ("none" = without GAN)."""
+    return (_run_summary(evaluation, ["discriminator"], n_boot, seed),
+            _run_summary(evaluation, ["discriminator", "fidelity"], n_boot, seed))
 
 
 def transfer_summary(transfer: pd.DataFrame) -> pd.DataFrame:
@@ -287,7 +226,8 @@ ADV_LABEL = {False: "without GAN", True: "with GAN"}
 
 
 def claims_display(claims: pd.DataFrame, details: bool = False) -> pd.DataFrame:
-    """Claims table: claim, verdict, statistic, estimate, 95 % CI, p, n (+ sentence, note)."""
+    """Claims table: claim, verdict, statistic, estimate, 95 % CI, p, Holm p, n and units
+    (+ sentence, H0/H1, test, note)."""
     rows = []
     for r in claims.itertuples(index=False):
         row = {"claim": r.claim}
@@ -295,19 +235,27 @@ def claims_display(claims: pd.DataFrame, details: bool = False) -> pd.DataFrame:
             row["paper's claim"] = CLAIM_SENTENCES.get(r.claim, "")
         row.update({"verdict": str(r.verdict).replace("_", " "), "statistic": r.statistic,
                     "estimate": fmt(r.estimate), "95% CI": fmt_ci(r.ci_low, r.ci_high),
-                    "p": fmt_p(r.p_value), "n": fmt(r.n)})
+                    "p": fmt_p(r.p_value), "p (Holm)": fmt_p(getattr(r, "p_holm", np.nan)),
+                    "n": fmt(r.n), "units": str(getattr(r, "units", "") or "")})
         if details:
+            row["H0 / H1"] = f"H0: {getattr(r, 'h0', '')}; H1: {getattr(r, 'h1', '')}"
+            row["test"] = str(getattr(r, "test", ""))
             row["scale"] = getattr(r, "scale", "")
             row["note"] = "" if _nan(getattr(r, "note", "")) else str(r.note)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def optimization_display(qci: pd.DataFrame) -> pd.DataFrame:
+def optimization_display(qci: pd.DataFrame, baseline: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows = fidelity loss; columns without/with GAN: "mean [low, high]" of :func:`quality_ci`.
 
-    Sorted by quality without GAN (best first); a dash where a loss has no runs.
+    Sorted by quality without GAN (best first); a dash where a loss has no runs. The
+    ``baseline`` row (:func:`baseline_quality`) comes last, outside the ranking.
     """
+    if baseline is not None and len(baseline):
+        body = optimization_display(qci)
+        row = optimization_display(baseline)
+        return pd.concat([body, row.reindex(columns=body.columns, fill_value=MISSING)], ignore_index=True)
     out = pd.DataFrame({"fidelity loss": sorted(qci["metric"].unique())})
     for flag in (False, True):
         part = qci[qci["adversarial"] == flag].set_index("metric")
@@ -318,8 +266,9 @@ def optimization_display(qci: pd.DataFrame) -> pd.DataFrame:
         out[f"95% CI ({ADV_LABEL[flag]})"] = [
             fmt_ci(part.loc[m, "ci_low"], part.loc[m, "ci_high"], QUALITY_DIGITS) if m in part.index
             else MISSING for m in out["fidelity loss"]]
-        out[f"cells ({ADV_LABEL[flag]})"] = [str(int(part.loc[m, "n_cells"])) if m in part.index
-                                             else MISSING for m in out["fidelity loss"]]
+        out[f"cells ({ADV_LABEL[flag]})"] = [
+            str(int(part.loc[m, "n_cells"])) if m in part.index and not _nan(part.loc[m, "n_cells"])
+            else MISSING for m in out["fidelity loss"]]
     order = qci[~qci["adversarial"]].set_index("metric")["mean"]
     key = out["fidelity loss"].map(order).fillna(-np.inf)
     return out.iloc[np.argsort(-key.to_numpy(), kind="stable")].reset_index(drop=True)
@@ -332,6 +281,7 @@ def evaluator_table(evaluation: pd.DataFrame) -> pd.DataFrame:
     """
     ev = evaluation.copy()
     ev["adversarial"] = as_bool(ev["adversarial"].to_numpy())
+    ev.loc[baseline_mask(ev), "fidelity"] = BASELINE_LABEL
     keys = ["fidelity", "adversarial", "discriminator", "gan_weight"]
     keys = [k for k in keys if k in ev.columns]
     arrows = {e: ("↓" if as_bool(g["lower_better"].iloc[0]) else "↑")
@@ -366,7 +316,8 @@ def assessment_display(corr: pd.DataFrame) -> pd.DataFrame:
     """Per IQA set (best first): metric, SRCC, 95 % CI, PLCC, KRCC, n."""
     t = corr.sort_values(["dataset", "srcc"], ascending=[True, False], kind="stable")
     return pd.DataFrame({
-        "dataset": t["dataset"].astype(str).to_numpy(),
+        "dataset": [f"{d} (within distortion type)" if sc == "within_distortion" else str(d)  # asym.assess.correlate
+                    for d, sc in zip(t["dataset"], t["scope"] if "scope" in t else ["pooled"] * len(t))],
         "metric": t["metric"].astype(str).to_numpy(),
         "SRCC": [fmt(v) for v in t["srcc"]],
         "95% CI": [fmt_ci(lo, hi) for lo, hi in zip(t["srcc_ci_low"], t["srcc_ci_high"])],
@@ -377,11 +328,12 @@ def assessment_display(corr: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Display order of initialization kinds (tables and figures): the baseline first.
-INIT_ORDER = {"random": 0, "discriminator": 1, "imagenet": 2}
+INIT_ORDER = {"random": 0, "discriminator": 1, "pretrained": 2}
 
 
 def init_order(inits) -> list:
-    """Initializations sorted random, discriminator*, ImageNet, then any other by name."""
+    """Initializations sorted random, discriminator*, published checkpoints (imagenet, dinov2,
+    clip, ...: :func:`asym.analysis.c3.init_kind`), each group by name."""
     return sorted({str(i) for i in inits}, key=lambda i: (INIT_ORDER.get(init_kind(i), 3), i))
 
 
@@ -426,6 +378,31 @@ def mixedlm_display(mixed: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def power_display(power: pd.DataFrame) -> pd.DataFrame:
+    """``asym power``'s table: per claim the false-positive rate under the null and the power at
+    each standardized effect, with the seeds (split seeds for C3/C5) needed for 80 % power."""
+    rows = []
+    for claim, part in power.groupby("claim", sort=True):
+        null = part[part["effect"] == 0]
+        row = {"claim": claim, "false-positive rate": fmt(null["rate"].iloc[0], 2) if len(null) else MISSING}
+        for r in part[part["effect"] > 0].itertuples():
+            need = MISSING if _nan(r.seeds_for_80) else str(int(r.seeds_for_80))
+            row[f"power at {r.effect:g} SD"] = fmt(r.rate, 2)
+            row[f"seeds for 80% at {r.effect:g} SD"] = need if not _nan(r.rate) else MISSING
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def panels_display(panels: pd.DataFrame) -> pd.DataFrame:
+    """C1/C2 under each evaluator panel (primary, FR, NR, leave one out): estimate, raw p."""
+    return pd.DataFrame({
+        "panel": panels["panel"].astype(str), "claim": panels["claim"].astype(str),
+        "evaluators": panels["evaluators"].astype(str).str.replace(",", ", "),
+        "estimate": [fmt(v) for v in panels["estimate"]], "p": [fmt_p(v) for v in panels["p_value"]],
+        "n": [fmt(v) for v in panels["n"]],
+    })
+
+
 def pairwise_display(pw: pd.DataFrame) -> pd.DataFrame:
     """C4's pairwise discriminator comparisons with raw and Holm-corrected p."""
     return pd.DataFrame({
@@ -454,7 +431,7 @@ def cited_numbers(claims: pd.DataFrame, corr: pd.DataFrame, evaluation: pd.DataF
     """
     n = OrderedDict()
     n["Scale"] = scale
-    ev = evaluation
+    ev = trained_runs(evaluation)
     adv = as_bool(ev["adversarial"].to_numpy())
     n["NumRuns"] = fmt(ev["run"].nunique())
     n["NumRunsNoGAN"] = fmt(ev.loc[~adv, "run"].nunique())
@@ -558,6 +535,8 @@ def add_result_arguments(parser) -> None:
     parser.add_argument("--transfer", default=None, help="results/transfer/correlations.csv (optional)")
     parser.add_argument("--mixedlm", default=None, help="results/analysis/c2_mixedlm.csv (optional)")
     parser.add_argument("--pairwise", default=None, help="results/analysis/c4_pairwise.csv (optional)")
+    parser.add_argument("--power", default=None, help="results/analysis/power.csv from asym power (optional)")
+    parser.add_argument("--panels", default=None, help="results/analysis/c1_c2_panels.csv (optional)")
     parser.add_argument("--scale", choices=sorted(SCALE_TEXT), required=True)
 
 
@@ -576,5 +555,6 @@ def read_results(args) -> tuple[list[pd.DataFrame], dict]:
     """(claims, correlations, evaluation, ranks) and the optional tables, from parsed arguments."""
     tables = [read_csv(p) for p in (args.claims, args.correlations, args.evaluation, args.ranks)]
     extra = {k: read_csv(v) if v else None for k, v in
-             (("transfer", args.transfer), ("mixed", args.mixedlm), ("pairwise", args.pairwise))}
+             (("transfer", args.transfer), ("mixed", args.mixedlm), ("pairwise", args.pairwise),
+              ("power", getattr(args, "power", None)), ("panels", getattr(args, "panels", None)))}
     return tables, extra

@@ -136,8 +136,8 @@ def claims_section(claims: pd.DataFrame) -> str:
 
     rules = "".join(f"<li><b>{esc(c)}</b>: {esc(r)}</li>" for c, r in VERDICT_RULES)
     return (f"<h2>Claims</h2>{table_html(t, klass)}"
-            f'<p class="note">Verdict rules (95 % CIs from bootstraps of the resampling units '
-            f"named in each row; p-values from one-sided permutation tests):</p>"
+            f'<p class="note">Verdict rules (95 % CIs from bootstraps of the units named in each '
+            f"row; p-values one-sided, Holm-adjusted across the five claims):</p>"
             f'<ul class="note">{rules}</ul>')
 
 
@@ -145,17 +145,26 @@ def assessment_section(corr: pd.DataFrame) -> str:
     return ("<h2>Assessment: correlation with quality labels</h2>"
             '<p class="note">Correlations in the quality direction (scores of lower-is-better '
             "metrics negated), so a good metric is positive. PLCC after a monotonic 5-parameter "
-            "logistic mapping; CI resamples reference images. n = distorted images.</p>"
+            "logistic mapping; CI resamples reference images. n = distorted images. Where a set's labels "
+            "are distortion levels (the synthetic set), a level orders severity only within one distortion "
+            "type (level 3 of JPEG and level 3 of blur are not equally good), so its correlations are "
+            "computed within each distortion type and averaged over the types, the CI resampling reference "
+            "images (each one its own source photograph); pooled over types they would rank incomparable "
+            "labels. Sets with human scores are correlated pooled.</p>"
             + table_html(summaries.assessment_display(corr)))
 
 
 def optimization_section(evaluation: pd.DataFrame, ranks: pd.DataFrame) -> str:
-    quality = summaries.optimization_display(summaries.quality_ci(evaluation))
+    quality = summaries.optimization_display(summaries.quality_ci(ranks),
+                                             summaries.baseline_quality(evaluation))
     return ("<h2>Optimization: quality of the trained generators</h2>"
-            '<p class="note">Mean normalized evaluator quality (each evaluator z-scored over all '
-            "runs, sign flipped where lower is better, then averaged over evaluators; higher is "
-            "better) per training loss, without and with the adversarial loss (all GAN settings "
-            "pooled), with 95 % bootstrap CIs over seed x test-image cells.</p>"
+            '<p class="note">Mean quality of the training runs per loss (the primary evaluator '
+            "panel: human judgements where they exist, else the evaluators that scored every run; "
+            "each z-scored, sign flipped where lower is better, averaged), without GAN and with the "
+            "main GAN setting: the numbers of ranks.csv that C1/C2 test, with 95 % hierarchical "
+            "bootstrap CIs over runs, then test images; cells = runs. The last row is the "
+            "bicubic baseline (the same test inputs upsampled bicubically, scored by every evaluator, "
+            "on the runs' scale; CI over test images); it is not ranked.</p>"
             + table_html(quality)
             + '<p class="note">Mean raw score per evaluator over seeds and test images per '
             "training loss and adversarial setting (↑ higher is better, ↓ lower is better); seeds "
@@ -174,11 +183,11 @@ def mixedlm_section(mixed: pd.DataFrame | None) -> str:
         return ""
     notes = "".join(f"<li>{esc(t)}: {esc(n)}</li>" for t, n in zip(mixed["term"], mixed["note"])
                     if isinstance(n, str) and n)
-    return ("<h2>C2, second view: linear mixed model</h2>"
-            '<p class="note">quality ~ assessment_srcc * adversarial, random intercept per test '
-            "image (REML, Wald tests); one observation per loss x GAN flag x seed x test image. "
-            "A negative assessment_srcc:adversarial means optimization quality follows assessment "
-            "SRCC less with the adversarial loss.</p>"
+    return ("<h2>C2, second view: regression on run means</h2>"
+            '<p class="note">quality ~ loss + adversarial + assessment_srcc:adversarial by least '
+            "squares, one observation per training run (the run is the unit), a fixed effect per "
+            "loss. A negative assessment_srcc:adversarial means optimization quality follows "
+            "assessment SRCC less with the adversarial loss (one-sided t-test).</p>"
             + table_html(summaries.mixedlm_display(mixed))
             + (f'<ul class="note">{notes}</ul>' if notes else ""))
 
@@ -187,8 +196,9 @@ def pairwise_section(pairwise: pd.DataFrame | None) -> str:
     if pairwise is None:
         return ""
     return ("<h2>C4: pairwise discriminator comparisons</h2>"
-            '<p class="note">Mean quality difference over matched loss x GAN weight x seed x '
-            "image cells, two-sided sign-flip permutation p, Holm-corrected over all pairs.</p>"
+            '<p class="note">Difference of mean run quality over the loss x GAN weight strata both '
+            "designs were trained in, two-sided relabelling test of whole runs, Holm-corrected over "
+            "all pairs.</p>"
             + table_html(summaries.pairwise_display(pairwise)))
 
 
@@ -238,6 +248,32 @@ def figure_html(path: Path) -> str:
             f"<figcaption><b>{esc(path.stem)}</b>: {esc(caption)}</figcaption></figure>")
 
 
+def power_section(power: pd.DataFrame | None) -> str:
+    """"What this design can detect": ``asym power``'s table."""
+    if power is None or not len(power):
+        return ""
+    design = esc(str(power["design"].iloc[0])) if "design" in power else ""
+    comps = esc(str(power["components"].iloc[0])) if "components" in power else ""
+    return ("<h2>What this design can detect</h2>"
+            f'<p class="note">Simulated with this config\'s design ({design}) and variance components '
+            f"({comps}); each claim's own test, {int(power['reps'].iloc[0])} data sets per row. "
+            "False-positive rate: share of data sets without an effect (H0 at its boundary, a random "
+            "effect per training run) where the claim's p <= alpha; power: the same share at a planted "
+            "effect, in standard deviations of the unit's noise; seeds (split seeds for C3, C5) for "
+            "80 % power searched up to 20.</p>" + table_html(summaries.power_display(power)))
+
+
+def panels_section(panels: pd.DataFrame | None) -> str:
+    """C1/C2 under other yardsticks: FR and NR evaluators apart, leave one evaluator out."""
+    if panels is None or not len(panels):
+        return ""
+    return ("<h2>C1 and C2 under other evaluator panels</h2>"
+            '<p class="note">The primary panel decides the verdicts. Full-reference (fidelity) and '
+            "no-reference (realism) evaluators apart, and the primary panel without each one evaluator: "
+            "whether a single evaluator drives the result. Raw one-sided p, no Holm.</p>"
+            + table_html(summaries.panels_display(panels)))
+
+
 def config_section(config_file: Path | None) -> str:
     if config_file is None:
         return "<h2>Configuration</h2><p class=\"note\">(no config file given)</p>"
@@ -246,7 +282,7 @@ def config_section(config_file: Path | None) -> str:
 
 
 def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now=None,
-               transfer=None, mixed=None, pairwise=None, stability=None,
+               transfer=None, mixed=None, pairwise=None, stability=None, power=None, panels=None,
                human=None) -> str:
     now = now or _dt.datetime.now(_dt.UTC)
     figs = "".join(figure_html(Path(f)) for f in figures) or '<p class="note">(no figures)</p>'
@@ -259,8 +295,10 @@ def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now
         scale_section(scale),
         claims_section(claims),
         assessment_section(corr),
+        power_section(power),
         optimization_section(evaluation, ranks),
         human_section(evaluation, human),
+        panels_section(panels),
         mixedlm_section(mixed),
         pairwise_section(pairwise),
         stability_section(stability),

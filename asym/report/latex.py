@@ -127,14 +127,17 @@ def unavailable_table(caption: str, label: str, text: str) -> str:
 def claims_tex(claims: pd.DataFrame) -> str:
     t = summaries.claims_display(claims)
     # ragged-right statistic column (needs \usepackage{array}): long names wrap between words
-    body = tabular(t, colspec=r"l l >{\raggedright\arraybackslash}p{5.6cm} r c r r")
-    return table_float(body, "Claims C1--C5: statistic, estimate with 95\\,\\% CI, permutation "
-                       "p-value and verdict (rules in Section~\\ref{sec:rules}).",
+    body = tabular(t, colspec=r"l l >{\raggedright\arraybackslash}p{4.2cm} r c r r r "
+                              r">{\raggedright\arraybackslash}p{2.8cm}")
+    return table_float(body, "Claims C1--C5: statistic, estimate with 95\\,\\% CI, one-sided "
+                       "p-value raw and Holm-adjusted across the five claims, the units and their "
+                       "number, and the verdict (rules in Section~\\ref{sec:rules}).",
                        "tab:claims", len(t.columns), r"\footnotesize")
 
 
-def optimization_tex(evaluation: pd.DataFrame) -> str:
-    t = summaries.optimization_display(summaries.quality_ci(evaluation))
+def optimization_tex(evaluation: pd.DataFrame, ranks: pd.DataFrame) -> str:
+    t = summaries.optimization_display(summaries.quality_ci(ranks),
+                                       summaries.baseline_quality(evaluation))
     header = {c: c.replace(" (without GAN)", "").replace(" (with GAN)", "") for c in t.columns}
     header["without GAN"] = "mean"
     header["with GAN"] = "mean"
@@ -145,10 +148,11 @@ def optimization_tex(evaluation: pd.DataFrame) -> str:
     top = " & ".join([""] + [rf"\multicolumn{{{n}}}{{c}}{{{g}}}" for g, n in present]) + r" \\"
     rules = " ".join(rf"\cmidrule(lr){{{2 + 3 * k}-{4 + 3 * k}}}" for k in range(len(present)))
     body = body.replace(r"\toprule", r"\toprule" + "\n" + top + "\n" + rules, 1)
-    return table_float(body, "Optimization: mean normalized evaluator quality (z-score per "
-                       "evaluator, higher is better) of the generators trained with each fidelity "
-                       "loss, without and with the adversarial loss, with 95\\,\\% bootstrap CIs "
-                       "over seed $\\times$ test-image cells (n = cells).",
+    return table_float(body, "Optimization: mean quality of the training runs of each fidelity "
+                       "loss (primary evaluator panel, z-score per evaluator, higher is better), "
+                       "without GAN and with the main GAN setting, as in ranks.csv, with 95\\,\\% "
+                       "hierarchical bootstrap CIs over runs, then test images (cells = runs); last row: the bicubic "
+                       "baseline on the same scale (CI over test images), not ranked.",
                        "tab:optimization", len(t.columns))
 
 
@@ -166,7 +170,9 @@ def assessment_tex(corr: pd.DataFrame) -> str:
     return table_float(tabular(t, group="dataset"), "Assessment: SRCC with 95\\,\\% bootstrap CI "
                        "(resampling reference images), PLCC after logistic mapping and KRCC of "
                        "each fidelity metric with the quality labels, per IQA set (quality "
-                       "direction: higher is better).", "tab:assessment", len(t.columns))
+                       "direction: higher is better). On a set whose labels are distortion levels, "
+                       "which order severity only within one distortion type, the statistics are "
+                       "computed within each type and averaged over types.", "tab:assessment", len(t.columns))
 
 
 def transfer_tex(transfer: pd.DataFrame | None) -> str:
@@ -180,8 +186,9 @@ def transfer_tex(transfer: pd.DataFrame | None) -> str:
 
 
 def mixedlm_tex(mixed: pd.DataFrame | None) -> str:
-    caption = ("C2, second view: linear mixed model quality $\\sim$ assessment SRCC $\\times$ "
-               "adversarial with a random intercept per test image (REML, Wald tests).")
+    caption = ("C2, second view: least squares on run means, quality $\\sim$ loss + adversarial + "
+               "assessment SRCC $\\times$ adversarial (one observation per training run; one-sided "
+               "t-test of the interaction).")
     if mixed is None:
         return unavailable_table(caption, "tab:mixedlm", "The mixed model was not fitted.")
     t = summaries.mixedlm_display(mixed)
@@ -189,12 +196,31 @@ def mixedlm_tex(mixed: pd.DataFrame | None) -> str:
 
 
 def pairwise_tex(pairwise: pd.DataFrame | None) -> str:
-    caption = ("C4: pairwise discriminator comparisons (mean quality difference over matched "
-               "cells, sign-flip p, Holm-corrected).")
+    caption = ("C4: pairwise discriminator comparisons (difference of mean run quality over shared "
+               "loss $\\times$ GAN weight strata, relabelling test of whole runs, Holm-corrected).")
     if pairwise is None or pairwise.empty:
         return unavailable_table(caption, "tab:pairwise", "Fewer than two discriminator designs: nothing to compare.")
     t = summaries.pairwise_display(pairwise)
     return table_float(tabular(t), caption, "tab:pairwise", len(t.columns))
+
+
+def power_tex(power: pd.DataFrame | None) -> str:
+    caption = ("What this design can detect (asym power): per claim the false-positive rate under the "
+               "null with a random effect per training run, the power at planted standardized effects, "
+               "and the seeds (split seeds for C3, C5) needed for 80\\,\\% power.")
+    if power is None or power.empty:
+        return unavailable_table(caption, "tab:power", "The power simulation was not run.")
+    t = summaries.power_display(power)
+    return table_float(tabular(t), caption, "tab:power", len(t.columns), r"\footnotesize")
+
+
+def panels_tex(panels: pd.DataFrame | None) -> str:
+    caption = ("C1 and C2 under other evaluator panels: full-reference and no-reference evaluators "
+               "apart, and the primary panel without each evaluator (raw one-sided p).")
+    if panels is None or panels.empty:
+        return unavailable_table(caption, "tab:panels", "No panel comparison was computed.")
+    t = summaries.panels_display(panels)
+    return table_float(tabular(t), caption, "tab:panels", len(t.columns), r"\footnotesize")
 
 
 def verdict_rules_tex() -> str:
@@ -223,7 +249,7 @@ def macros_tex(numbers, scale: str, flags: dict) -> str:
 
 
 def write_all(claims, corr, evaluation, ranks, scale, out_dir, transfer=None, mixed=None,
-              pairwise=None) -> list[Path]:
+              pairwise=None, power=None, panels=None) -> list[Path]:
     """Write every ``.tex`` file into ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
     numbers = summaries.cited_numbers(claims, corr, evaluation, ranks, scale, transfer, mixed)
@@ -238,7 +264,9 @@ def write_all(claims, corr, evaluation, ranks, scale, out_dir, transfer=None, mi
     files = {
         "macros.tex": macros_tex(numbers, scale, flags),
         "table_claims.tex": claims_tex(claims),
-        "table_optimization.tex": optimization_tex(evaluation),
+        "table_optimization.tex": optimization_tex(evaluation, ranks),
+        "table_power.tex": power_tex(power),
+        "table_panels.tex": panels_tex(panels),
         "table_evaluators.tex": evaluators_tex(evaluation),
         "table_assessment.tex": assessment_tex(corr),
         "table_transfer.tex": transfer_tex(transfer),

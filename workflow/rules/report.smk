@@ -7,14 +7,15 @@ ANALYSIS = {
     "ranks": f"{RES}/analysis/ranks.csv",
     "mixedlm": f"{RES}/analysis/c2_mixedlm.csv",
     "pairwise": f"{RES}/analysis/c4_pairwise.csv",
+    "panels": f"{RES}/analysis/c1_c2_panels.csv",
+    "power": f"{RES}/analysis/power.csv",
     "correlations": f"{RES}/assess/correlations.csv",
     "evaluation": f"{RES}/optimize/evaluation.csv",
 }
 # figure name -> (inputs, extra arguments, caption category)
 FIGURE_SPECS = {
     "assessment": ({"correlations": ANALYSIS["correlations"]}, "--correlations {input.correlations}", "Assessment"),
-    "asymmetry": ({"ranks": ANALYSIS["ranks"], "evaluation": ANALYSIS["evaluation"]},
-                  "--ranks {input.ranks} --evaluation {input.evaluation}", "Claims"),
+    "asymmetry": ({"ranks": ANALYSIS["ranks"]}, "--ranks {input.ranks}", "Claims"),
     "slope": ({"ranks": ANALYSIS["ranks"]}, "--ranks {input.ranks}", "Claims"),
     "sr_grid": ({"evaluation": ANALYSIS["evaluation"],
                  "sr": [f"{RES}/optimize/runs/{run}/sr" for run in RUNS],
@@ -76,7 +77,8 @@ rule report_latex:
     shell:
         "{PY} -m asym.report.latex --claims {input.claims} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
-        "--pairwise {input.pairwise} {params.transfer} --scale {params.scale} --out-dir {output} > {log} 2>&1"
+        "--pairwise {input.pairwise} --panels {input.panels} --power {input.power} {params.transfer} "
+        "--scale {params.scale} --out-dir {output} > {log} 2>&1"
 
 
 # The self-contained HTML report: scale, claims with verdicts, tables, figures, config.
@@ -100,7 +102,8 @@ rule report_html:
     shell:
         "{PY} -m asym.report.html --claims {input.claims} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
-        "--pairwise {input.pairwise} {params.transfer} --stability {input.stability} {params.human} "
+        "--pairwise {input.pairwise} --panels {input.panels} --power {input.power} {params.transfer} "
+        "--stability {input.stability} {params.human} "
         "--figures {input.figures} --scale {params.scale} --config-file {input.config} --out {output} > {log} 2>&1"
 
 

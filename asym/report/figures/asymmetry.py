@@ -3,13 +3,12 @@
 Command::
 
     python -m asym.report.figures.asymmetry --ranks results/analysis/ranks.csv \\
-        --evaluation results/optimize/evaluation.csv \\
         --out report/build/figures/asymmetry.png
 
-x = each fidelity metric's assessment SRCC (mean over IQA sets, from ranks.csv);
-y = optimization quality of the generators trained with it (mean normalized
-evaluator score, from ranks.csv) with 95 % bootstrap CIs over (seed, test image)
-cells of evaluation.csv. One panel without and one with the adversarial loss,
+Everything plotted comes from ranks.csv, the table C1/C2 test (:func:`figure_data`):
+x = each fidelity metric's assessment SRCC (mean over IQA sets); y = the mean quality of
+the training runs with it as loss, with the 95 % hierarchical-bootstrap CI (runs, then
+test images) of :func:`asym.analysis.c1_c2.rank_table`. One panel without and one with the adversarial loss,
 sharing both axes, so a metric's move between panels is the GAN's effect.
 Writes the PNG and a PDF beside it.
 """
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from asym.report.figures import style
-from asym.analysis.summaries import quality_ci  # the same CIs as the report's optimization table
+from asym.analysis.summaries import quality_ci  # ranks.csv's numbers, as the report's optimization table
 
 # candidate label offsets (points) around a marker: close ones first, then a
 # farther ring drawn with a thin leader line
@@ -99,13 +98,19 @@ def _tau(x, y) -> float:
     return float(kendalltau(x, y).statistic)
 
 
-def make_figure(ranks: pd.DataFrame, cis: pd.DataFrame):
-    """Build the two-panel scatter; returns the matplotlib figure."""
+def figure_data(ranks: pd.DataFrame) -> pd.DataFrame:
+    """The plotted points: ranks.csv with its CI columns as ``ci_low``/``ci_high`` (no other source)."""
+    r = ranks.copy()
+    r["adversarial"] = r["adversarial"].astype(str).str.lower().eq("true")
+    cis = quality_ci(ranks)[["metric", "adversarial", "ci_low", "ci_high"]]
+    return r.merge(cis, on=["metric", "adversarial"], how="left")
+
+
+def make_figure(ranks: pd.DataFrame):
+    """Build the two-panel scatter from ranks.csv; returns the matplotlib figure."""
     style.apply()
     fig, axes = plt.subplots(1, 2, figsize=(style.FULL_WIDTH, 2.8), sharex=True, sharey=True)
-    ranks = ranks.copy()
-    ranks["adversarial"] = ranks["adversarial"].astype(str).str.lower().eq("true")
-    merged = ranks.merge(cis, on=["metric", "adversarial"], how="left")
+    merged = figure_data(ranks)
     # pad the shared axes so labels at the extremes stay inside
     if len(merged):
         lo = np.nanmin(np.r_[merged["optimization_quality"], merged["ci_low"]])
@@ -151,16 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m asym.report.figures.asymmetry",
                                 description="Assessment SRCC vs optimization quality scatter.")
     p.add_argument("--ranks", required=True, help="results/analysis/ranks.csv")
-    p.add_argument("--evaluation", required=True, help="results/optimize/evaluation.csv")
     p.add_argument("--out", required=True, help="PNG to write (a PDF is written beside it)")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap draws for the error bars")
-    p.add_argument("--seed", type=int, default=0)
     return p
 
 
 def main(argv=None) -> int:
-    return style.run_cli(argv, build_parser(), lambda a: make_figure(style.read_table(a.ranks),
-                                              quality_ci(style.read_table(a.evaluation), n_boot=a.n_boot, seed=a.seed)))
+    return style.run_cli(argv, build_parser(), lambda a: make_figure(style.read_table(a.ranks)))
 
 
 if __name__ == "__main__":

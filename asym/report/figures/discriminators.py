@@ -10,7 +10,7 @@ evaluator quality over every fidelity loss, GAN weight, seed and test-image
 cell of that discriminator, with its 95 % bootstrap CI (large marker), and the
 mean of each fidelity loss alone (small dots, one colour per loss). Marker
 colour of the means = design group used by C4 (patch-level convolutional vs
-image-level or Transformer, :func:`asym.analysis.claims.discriminator_group`). Numbers
+image-level or Transformer, :func:`asym.analysis.c4.discriminator_group`). Numbers
 from :func:`asym.analysis.summaries.discriminator_summary`. Writes the PNG and a PDF.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from asym.analysis.claims import discriminator_group
+from asym.analysis.c4 import design_groups, discriminator_group
 from asym.report.figures import style
 from asym.analysis.summaries import discriminator_summary
 
@@ -34,9 +34,16 @@ GROUP_STYLE = {
 }
 
 
-def make_figure(overall: pd.DataFrame, per_loss: pd.DataFrame):
-    """Build the dot-and-CI chart; returns the matplotlib figure."""
+def make_figure(overall: pd.DataFrame, per_loss: pd.DataFrame, groups: dict | None = None):
+    """Build the dot-and-CI chart; returns the matplotlib figure. ``groups`` maps a design to its
+    C4 group from the recorded traits (:func:`asym.analysis.c4.design_groups`); a design missing
+    there is grouped by name."""
     style.apply()
+    groups = groups or {}
+
+    def group_of(d):
+        return groups.get(d) or discriminator_group(d)
+
     discs = [d for d in overall["discriminator"] if d != "none"]
     order = (["none"] if (overall["discriminator"] == "none").any() else []) + sorted(discs)
     fig, ax = plt.subplots(figsize=(style.COLUMN_WIDTH + 1.2, 0.9 + 0.32 * max(len(order), 1)))
@@ -54,7 +61,7 @@ def make_figure(overall: pd.DataFrame, per_loss: pd.DataFrame):
     for r in overall.itertuples():
         if r.discriminator not in ypos:
             continue
-        group = "none" if r.discriminator == "none" else discriminator_group(r.discriminator)
+        group = "none" if r.discriminator == "none" else group_of(r.discriminator)
         st = GROUP_STYLE[group]
         ax.errorbar(r.mean, ypos[r.discriminator],
                     xerr=[[max(r.mean - r.ci_low, 0)], [max(r.ci_high - r.mean, 0)]],
@@ -66,9 +73,9 @@ def make_figure(overall: pd.DataFrame, per_loss: pd.DataFrame):
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_xlabel("optimization quality (evaluator z-score, higher = better)")
     ax.grid(axis="y", visible=False)
-    groups = ["none"] * ("none" in ypos) + sorted({discriminator_group(d) for d in discs})
+    shown = ["none"] * ("none" in ypos) + sorted({group_of(d) for d in discs})
     handles = [Line2D([], [], color=GROUP_STYLE[g]["color"], marker="D", ls="", ms=5,
-                      label=GROUP_STYLE[g]["label"] + " (mean, 95 % CI)") for g in groups]
+                      label=GROUP_STYLE[g]["label"] + " (mean, 95 % CI)") for g in shown]
     handles += [Line2D([], [], color=loss_colors[l], marker="o", ls="", ms=3, label=l) for l in losses]
     fig.tight_layout()
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False,
@@ -87,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _build(args):
-    overall, per_loss = discriminator_summary(style.read_table(args.evaluation), args.n_boot, args.seed)
-    return make_figure(overall, per_loss)
+    evaluation = style.read_table(args.evaluation)
+    overall, per_loss = discriminator_summary(evaluation, args.n_boot, args.seed)
+    return make_figure(overall, per_loss, design_groups(evaluation))
 
 
 def main(argv=None) -> int:

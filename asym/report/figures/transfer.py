@@ -7,7 +7,7 @@ Command::
 
 One panel per IQA set; grouped bars: x = backbone (convolutional ones first,
 then Transformers, split by a thin line), one bar per initialization (random,
-discriminator weights, ImageNet, in that order where present) with 95 % CI
+discriminator weights, a published checkpoint, in that order where present) with 95 % CI
 error bars. Values are means over seeds (:func:`asym.analysis.summaries.transfer_summary`);
 with several seeds the single seeds are dots on the bars.
 Writes the PNG and a PDF beside it.
@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from asym.analysis.claims import init_kind, is_transformer
+from asym.analysis.c3 import init_kind
+from asym.analysis.c5 import is_transformer
 from asym.report.figures import style
 from asym.io import InputError
 from asym.analysis.summaries import backbone_order, init_order, transfer_summary
 
 MAX_COLS = 3
-INIT_COLORS = {"random": "#9e9e9e", "discriminator": "#d62728", "imagenet": "#1f77b4"}
+INIT_COLORS = {"random": "#9e9e9e", "discriminator": "#d62728", "pretrained": "#1f77b4"}
 
 
 def make_figure(transfer: pd.DataFrame):
