@@ -122,6 +122,7 @@ def test_snakemake_dry_run_of_the_paper_config_lists_every_job():
              for init in b["inits"]} - {None}
     read |= {d["weights"] for d in cfg["optimize"]["discriminators"].values() if d.get("weights")}
     read |= {cfg["optimize"]["pretrain"]["official"]} if cfg["optimize"].get("pretrain", {}).get("official") else set()
+    read |= {spec["root"] for spec in (cfg["assess"].get("human_sets") or {}).values()}  # 2AFC sets (assess_human)
     stages = dvc_stages(cfg)
     expected = {f"fetch_{stages[p][0].replace('-', '_')}" for p in read if p in stages and not (REPO / p).exists()}
     assert fetches == expected and all(counts[name] == 1 for name in fetches)
