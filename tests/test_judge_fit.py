@@ -55,7 +55,7 @@ def fitted(tmp_path_factory):
     for observer in ids[:5]:
         scripted_answers(study, true_order(cfg), observer, 0.1, rng)
     scripted_answers(study, true_order(cfg), ids[5], 0.0, rng, attentive=False)
-    written = fit(study, root / "out", n_boot=100, seed=0)
+    written = fit(study, root / "out", n_boot=60, seed=0)
     return cfg, written
 
 
@@ -75,6 +75,9 @@ def test_ranking_recovers_the_order_with_intervals(fitted):
     assert (ranking["ci_low"] <= ranking["strength"]).all() and (ranking["strength"] <= ranking["ci_high"]).all()
     assert ranking["ci_high"].iloc[-1] < ranking["ci_low"].iloc[0]  # best and worst are told apart
     assert abs(ranking["strength"].sum()) < 1e-6
+    images = pd.read_csv(written["images"])
+    assert set(images["image"]) == {"astronaut", "chelsea"} and len(images) == 2 * len(ranking)
+    assert (images["ci_low"] <= images["strength"]).all() and (images["strength"] <= images["ci_high"]).all()
 
 
 def test_human_rows_follow_the_evaluation_contract(fitted):
