@@ -244,7 +244,7 @@ def test_missing_or_mismatched_pretrained_generator_is_reported(tiny_cfg, tiny_w
     cfg = _with_pretrain(tiny_cfg, tmp_path)
     data = _train_dir(tiny_workdir, cfg)
     spec = merge(train_spec(cfg, run_by_name(cfg, "l1__nogan__s0")), {"steps": 1})
-    with pytest.raises(FileNotFoundError, match="pretrain_sr"):
+    with pytest.raises(train_sr.InputError, match="pretrain_sr"):  # names the file and the rule that makes it
         train(spec, data, tmp_path / "run", progress=False)
     other = merge(pretrain_spec(cfg, 0), {"generator": {"embed_dim": 8}, "steps": 1})
     path = train(other, data, tmp_path / "other", progress=False)

@@ -310,11 +310,10 @@ def train(spec: dict, train_dir: Path, out_dir: Path, progress: bool = True,
     rank, world, device, owns_group = _start_distributed(spec)
     try:
         if spec["batch_size"] % world:
-            raise ValueError(f"batch_size {spec['batch_size']} is not divisible by the {world} processes; "
-                             "each takes an equal share of every batch")
+            raise ConfigError(f"batch_size {spec['batch_size']} is not divisible by the {world} processes; "
+                              "each takes an equal share of every batch (optimize.batch_size, gpus_per_run)")
         if rank == 0:
             out_dir.mkdir(parents=True, exist_ok=True)
-            write_run_record(out_dir, spec, "running")  # what this run is, before any step
         final, status = _train(spec, Path(train_dir), out_dir, ckpt_path, final_path, progress, stop_after,
                                restart_stale, preempt, rank, world, device)
         if final is not None and rank == 0:
@@ -378,6 +377,10 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
                 with open(out_dir / "restarts.log", "a") as log:  # survives the job log, which a rerun replaces
                     log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} {why}\n")
             state = None
+    if rank == 0:
+        # What this run is, before any step; written only now, so a job refused above (a bad
+        # image, a stale checkpoint) leaves the folder's record of the earlier job as it was.
+        write_run_record(out_dir, spec, "running")
     if state is not None:
         gen_net.load_state_dict(state["generator"])
         opt_g.load_state_dict(state["opt_g"])
