@@ -370,17 +370,18 @@ def test_split_zip_join_gives_the_members_back_byte_for_byte(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("zip") is None, reason="Info-ZIP's zip is not installed")
-def test_split_zip_written_by_info_zip_is_joined(tmp_path):
+@pytest.mark.parametrize("flags", [[], ["-fz"]], ids=["zip32", "zip64"])  # -fz: ZIP64 records, as large sets need
+def test_split_zip_written_by_info_zip_is_joined(tmp_path, flags):
     from asym.data import splitzip
 
     folder = tmp_path / "TestImage"
     folder.mkdir()
     for k in range(6):
         (folder / f"{k:05d}.jpg").write_bytes(hashlib.sha256(bytes([k])).digest() * 1200)
-    subprocess.run(["zip", "-q", "-0", "-r", "-s", "64k", str(tmp_path / "SPAQ.zip"), "TestImage"], cwd=tmp_path,
-                   check=True)
+    subprocess.run(["zip", "-q", "-0", *flags, "-r", "-s", "64k", str(tmp_path / "SPAQ.zip"), "TestImage"],
+                   cwd=tmp_path, check=True)
     parts = sorted(tmp_path.glob("SPAQ.z[0-9][0-9]"))  # the parts before SPAQ.zip
-    assert len(parts) >= 2
+    assert len(parts) >= 2 and splitzip.part_count(tmp_path / "SPAQ.zip") == len(parts) + 1
     with zipfile.ZipFile(splitzip.join(tmp_path / "SPAQ.zip", parts, tmp_path / "joined.zip")) as zf:
         assert zf.testzip() is None and len(zf.namelist()) == 7  # the folder entry and six files
 
