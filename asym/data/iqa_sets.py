@@ -40,7 +40,7 @@ Example::
 
     from asym.data.iqa_sets import load_iqa_set, split_by_content
     table = load_iqa_set("tid2013", "/data/tid2013")
-    tqd = load_iqa_set("tqd", "/data/tqd", {"direction": "higher_better"})
+    tqd = load_iqa_set("tqd", "/data/tqd", {"direction": "higher_better", "score_range": [1, 5]})
     train, test = split_by_content(table, test_fraction=0.2, seed=0)
 """
 
