@@ -60,9 +60,17 @@ def validate(cfg: dict, source: str = "config") -> dict:
     return cfg
 
 
+def kernels(cfg: dict) -> str:
+    """The config's ``kernels`` setting (``reference`` unless set; see :mod:`asym.accel.switch`)."""
+    return cfg.get("kernels", "reference")
+
+
 def _cross_reference_problems(cfg: dict) -> list[str]:
     metrics = cfg["metrics"]
     problems = []
+    if kernels(cfg) == "fast" and cfg["optimize"].get("precision", "fp32") != "fp32":
+        problems.append("kernels: fast runs hand-written float32 CPU kernels whose backward passes do not replay "
+                        "autocast; use kernels: reference with optimize.precision bf16")
     for section, key in (("assess", "metrics"), ("optimize", "losses"), ("evaluate", "evaluators")):
         for name in cfg[section][key]:
             if name not in metrics:
@@ -434,6 +442,7 @@ def train_spec(cfg: dict, run: Run) -> dict:
     spec = {"run": run.as_dict(), "device": cfg["device"], "loss": metric_spec(cfg, run.fidelity)}
     spec.update({k: copy.deepcopy(opt[k]) for k in keys})
     spec.update({k: opt.get(k, default) for k, default in GPU_SWITCHES.items()})
+    spec["kernels"] = kernels(cfg)
     spec["discriminator"] = copy.deepcopy(opt["discriminators"][run.discriminator]) if run.adversarial else None
     pre = opt.get("pretrain")
     spec["init"] = None if pre is None else {"path": pretrain_file(cfg, run.seed), "pretrain": copy.deepcopy(pre)}

@@ -10,22 +10,25 @@ import torch
 
 from asym.tools import bench
 from asym.tools.bench import main
+from asym.tools.bench_reference import basicsr_available
 
 # A real step at the smallest size that still has shifted windows (16 px LR = two windows).
 TINY = ["--batch-size", "1", "--patch", "64", "--embed-dim", "12", "--depths", "2", "--num-heads", "2",
         "--ndf", "8", "--repeats", "2", "--warmup", "1", "--threads", "1"]
 needs_basicsr = pytest.mark.skipif(
-    not bench.basicsr_available(),
+    not basicsr_available(),
     reason="BasicSR is not installed (benchmark only: pip install --no-deps basicsr==1.4.2)")
 
 
 def test_bench_assess_prints_rates_ratio_and_agreement(capsys):
     main(["assess", "--batch-size", "1", "--size", "32", "--n-batches", "2", "--threads", "1"])
     lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
-    for key in ("ours_images_per_s", "pyiqa_images_per_s", "ratio_ours_over_pyiqa", "max_abs_score_diff",
-                "ours_images_per_cpu_s", "pyiqa_images_per_cpu_s", "cpu_ratio_ours_over_pyiqa"):
-        assert float(lines[key]) >= 0
-    assert float(lines["max_abs_score_diff"]) <= 1e-4
+    for side in bench.OURS:  # both kernel settings, each against pyiqa
+        for key in (f"{side}_images_per_s", f"ratio_{side}_over_pyiqa", f"{side}_images_per_cpu_s",
+                    f"cpu_ratio_{side}_over_pyiqa"):
+            assert float(lines[key]) > 0
+        assert 0 <= float(lines[f"max_abs_score_diff_{side}"]) <= 1e-4
+    assert float(lines["pyiqa_images_per_s"]) > 0 and float(lines["ratio_fast_over_reference_kernels"]) > 0
     assert lines["batch_size"] == "1" and lines["size"] == "32"
 
 
@@ -33,10 +36,12 @@ def test_bench_assess_prints_rates_ratio_and_agreement(capsys):
 def test_bench_train_step_prints_rates_and_agreement(capsys):
     main(["train-step", *TINY])
     lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
-    for key in ("ours_images_per_s", "reference_images_per_s", "ratio_ours_over_reference", "ours_steps_per_s"):
-        assert float(lines[key]) > 0
-    for key, tolerance in bench.AGREEMENT_TOLERANCE.items():
-        assert 0 <= float(lines[key]) <= tolerance
+    assert float(lines["reference_images_per_s"]) > 0 and float(lines["ratio_fast_over_reference_kernels"]) > 0
+    for side in bench.OURS:  # both kernel settings, each against BasicSR + pyiqa
+        for key in (f"{side}_images_per_s", f"ratio_{side}_over_reference", f"{side}_steps_per_s"):
+            assert float(lines[key]) > 0
+        for key, tolerance in bench.AGREEMENT_TOLERANCE.items():
+            assert 0 <= float(lines[f"{key}_{side}"]) <= tolerance
     assert lines["batch_size"] == "1" and lines["lr_patch"] == "16"
     assert '"depths": [2]' in lines["generator"]
 
@@ -45,7 +50,7 @@ def test_bench_train_step_prints_rates_and_agreement(capsys):
 def test_train_step_breakdown_prints_each_part_per_side(capsys):
     main(["train-step", *TINY, "--breakdown"])
     lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
-    for side in ("ours", "reference"):
+    for side in (*bench.OURS, "reference"):
         parts = [float(lines[f"ms_{side}_{part}"]) for part in bench.BREAKDOWN_PARTS]
         assert min(parts) > 0
         # The parts and the rest add up to the median step.
@@ -56,7 +61,8 @@ def test_train_step_breakdown_prints_each_part_per_side(capsys):
 @needs_basicsr
 def test_train_step_agreement_detects_a_different_reference():
     generator = {**bench.TRAIN_STEP_GENERATOR, "img_size": 16, "embed_dim": 12, "depths": (2,), "num_heads": (2,)}
-    ours, theirs = bench.build_train_step_pair(generator, {**bench.TRAIN_STEP_DISCRIMINATOR, "ndf": 8})
+    steps = bench.build_train_steps(generator, {**bench.TRAIN_STEP_DISCRIMINATOR, "ndf": 8})
+    ours, theirs = steps["ours_reference"], steps["reference"]
     lr_img, hr = bench._hr_batches(1, 1, 64, 4, 0)[0]
     with torch.no_grad():  # same architecture, one weight changed: the check must notice
         theirs.g.conv_last.bias.add_(0.01)
@@ -95,4 +101,5 @@ def test_train_step_with_our_step_compiled_still_agrees(capsys):
     lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
     assert lines["ours_compiled"] == "eager"
     for key, tolerance in bench.AGREEMENT_TOLERANCE.items():
-        assert 0 <= float(lines[key]) <= tolerance
+        for side in bench.OURS:
+            assert 0 <= float(lines[f"{key}_{side}"]) <= tolerance

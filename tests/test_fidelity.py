@@ -143,36 +143,3 @@ def test_score_pairs_batches_by_size_and_keeps_order():
 
 def test_dists_style_is_a_metric_subclass():
     assert isinstance(build_metric(DISTS_R), DistsStyle)
-
-
-def _plain_moments(x, y):
-    mx, my = x.mean((2, 3), keepdim=True), y.mean((2, 3), keepdim=True)
-    xc, yc = x - mx, y - my
-    return mx.flatten(1), my.flatten(1), xc.square().mean((2, 3)), yc.square().mean((2, 3)), (xc * yc).mean((2, 3))
-
-
-@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
-@pytest.mark.parametrize("y_grad", [False, True])
-def test_centred_moments_match_the_plain_graph_in_value_and_gradient(layout, y_grad, device):
-    from asym.assess.fidelity import _CentredMoments
-
-    g = torch.Generator().manual_seed(3)
-    x0 = torch.randn(2, 5, 6, 7, generator=g, dtype=torch.float64) + 2
-    y0 = 0.5 * x0 + torch.randn(x0.shape, generator=g, dtype=torch.float64)
-    x0, y0 = (t.to(device).contiguous(memory_format=layout) for t in (x0, y0))
-    weights = [torch.randn(2, 5, generator=g, dtype=torch.float64).to(device) for _ in range(5)]
-    results = []
-    for fn in (_CentredMoments.apply, _plain_moments):
-        x, y = x0.clone().requires_grad_(True), y0.clone().requires_grad_(y_grad)
-        outs = fn(x, y)
-        sum((o * w).sum() for o, w in zip(outs, weights)).backward()
-        results.append((outs, x.grad, y.grad))
-    (outs, gx, gy), (ref_outs, ref_gx, ref_gy) = results
-    for o, r in zip(outs, ref_outs):
-        assert torch.allclose(o, r, rtol=1e-12, atol=1e-12)
-    assert torch.allclose(gx, ref_gx, rtol=1e-10, atol=1e-12)
-    assert (gy is None) == (not y_grad)
-    if y_grad:
-        assert torch.allclose(gy, ref_gy, rtol=1e-10, atol=1e-12)
-    x, y = x0.clone().requires_grad_(True), y0.clone().requires_grad_(True)
-    assert torch.autograd.gradcheck(_CentredMoments.apply, (x, y))

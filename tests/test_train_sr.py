@@ -308,7 +308,9 @@ def test_bf16_channels_last_run_is_finite_and_reaches_the_models(tiny_cfg, tiny_
     spec = _spec(tiny_cfg, steps=4)
     assert (spec["precision"], spec["channels_last"], spec["compile"]) == ("fp32", False, False)  # defaults
     train(spec, data, tmp_path / "fp32", progress=False)
-    fast = dict(spec, precision="bf16", channels_last=True)
+    fast = dict(spec, precision="bf16", channels_last=True, kernels="reference")
+    with pytest.raises(ConfigError, match="kernels: reference"):  # the hand-written kernels are float32 only
+        train(dict(fast, kernels="fast"), data, tmp_path / "refused", progress=False)
     train(fast, data, tmp_path / "bf16", progress=False)
     log = pd.read_csv(tmp_path / "bf16" / "train_log.csv")
     losses = log[["loss_total", "loss_fidelity", "loss_gan", "loss_d", "grad_norm_g", "grad_norm_d"]]

@@ -11,6 +11,7 @@ from torch import nn
 
 from asym.accel import winograd
 from asym.nets.backbones import build_backbone
+from asym.accel.dists import use_fast_dists
 from asym.accel.winograd import WinogradConv, winograd_conv3x3, winograd_kernel
 
 
@@ -125,7 +126,7 @@ def _count_winograd(monkeypatch) -> list:
 
 
 def test_vgg16_scoring_runs_stages_3_and_4_by_winograd_with_the_direct_values(monkeypatch):
-    net = build_backbone("vgg16", init_seed=0)
+    net = use_fast_dists(build_backbone("vgg16", init_seed=0))
     x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         monkeypatch.setattr(WinogradConv, "MIN_OUT_CHANNELS", 10**9)
@@ -143,7 +144,7 @@ def test_vgg16_scoring_runs_stages_3_and_4_by_winograd_with_the_direct_values(mo
 
 
 def test_paired_vgg16_pass_by_winograd_equals_direct_convolutions_in_value_and_gradient(monkeypatch):
-    net = build_backbone("vgg16", init_seed=0)
+    net = use_fast_dists(build_backbone("vgg16", init_seed=0))
     g = torch.Generator().manual_seed(1)
     pred0, ref = torch.rand(2, 3, 64, 64, generator=g), torch.rand(2, 3, 64, 64, generator=g)
     results = []
@@ -167,7 +168,7 @@ def test_paired_vgg16_pass_by_winograd_equals_direct_convolutions_in_value_and_g
 def test_kernels_cached_under_inference_mode_serve_a_later_training_pass():
     # Scoring under inference_mode fills the cache with inference tensors; a loss with a
     # gradient afterwards must still run (they are only read, never saved for backward).
-    net = build_backbone("vgg16", init_seed=0)
+    net = use_fast_dists(build_backbone("vgg16", init_seed=0))
     g = torch.Generator().manual_seed(3)
     pred, ref = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
     with torch.inference_mode():
@@ -184,7 +185,7 @@ def test_kernels_cached_under_inference_mode_serve_a_later_training_pass():
 def test_compiled_graphs_keep_the_direct_convolution(monkeypatch):
     # Under torch.compile the Winograd path stays out of the graph: its kernel cache keys
     # on weight versions, which a traced graph would bake in.
-    net = build_backbone("vgg16", init_seed=0)
+    net = use_fast_dists(build_backbone("vgg16", init_seed=0))
     calls = _count_winograd(monkeypatch)
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():

@@ -27,7 +27,10 @@ import re
 import torch
 from torch import nn
 
+from asym.accel.dists import use_fast_dists
+from asym.accel.switch import check_kernels
 from asym.nets.backbones import build_backbone
+from asym.nets.statistics import ChannelMoments
 
 # DISTS's stabilising constants (Ding et al. 2020): tiny, so the terms are ~1 at identity.
 DISTS_C1 = 1e-6
@@ -125,46 +128,6 @@ class PyiqaMetric(Metric):
         return out.reshape(-1)
 
 
-class _CentredMoments(torch.autograd.Function):
-    """Per image and channel: means, variances and covariance of two feature maps over
-    their spatial positions (centred formulas), with a backward of two fused passes.
-
-    ``x``, ``y``: (B, C, H, W) -> ``mx``, ``my``, ``vx``, ``vy``, ``cov``, each (B, C).
-    Same values and gradients as the plain autograd graph of these formulas (float
-    rounding only differs). Why it exists: autograd's backward of that graph makes about
-    ten passes over each (large) feature map; here the gradient is written directly as
-    ``dL/dx = (dL/dmx + 2 dL/dvx * (x - mx) + dL/dcov * (y - my)) / (H W)`` (the terms
-    through ``mx`` inside the centred maps vanish, because centred maps sum to zero): two
-    ``addcmul`` passes. The DISTS loss's forward and backward is about 6 % faster on the
-    CPU for it (``python -m asym.tools.bench train-step --breakdown``).
-    """
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, y: torch.Tensor):
-        mx, my = x.mean((2, 3), keepdim=True), y.mean((2, 3), keepdim=True)
-        xc, yc = x - mx, y - my
-        vx, vy = xc.square().mean((2, 3)), yc.square().mean((2, 3))
-        cov = (xc * yc).mean((2, 3))
-        ctx.save_for_backward(xc, yc)
-        return mx.flatten(1), my.flatten(1), vx, vy, cov
-
-    @staticmethod
-    def backward(ctx, g_mx, g_my, g_vx, g_vy, g_cov):
-        xc, yc = ctx.saved_tensors
-        n = xc.shape[2] * xc.shape[3]
-
-        def grad(g_mean, g_var, own, other):
-            def coef(g, factor):  # (B, C) upstream gradient -> (B, C, 1, 1) coefficient
-                return (g * factor)[..., None, None]
-
-            out = torch.addcmul(coef(g_mean, 1 / n), coef(g_var, 2 / n), own)
-            return out.addcmul_(coef(g_cov, 1 / n), other)
-
-        grad_x = grad(g_mx, g_vx, xc, yc) if ctx.needs_input_grad[0] else None
-        grad_y = grad(g_my, g_vy, yc, xc) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_y
-
-
 class DistsStyle(Metric):
     """DISTS over any backbone: 1 - sum_k sum_i (alpha_ki * texture_ki + beta_ki * structure_ki).
 
@@ -182,8 +145,7 @@ class DistsStyle(Metric):
     For scores both images go through the backbone in one concatenated forward pass (one
     larger batch is cheaper than two on CPU and GPU); as a loss (``pred`` needs a gradient,
     ``ref`` does not) the reference goes through alone under ``no_grad``, so the backward
-    pass covers ``pred`` only; statistics use centred features, which
-    is the same formula as DISTS's ``E[xy] - E[x]E[y]`` with less rounding error.
+    pass covers ``pred`` only. The statistics are DISTS's own (:class:`asym.nets.statistics.ChannelMoments`).
     """
 
     lower_better = True
@@ -197,6 +159,7 @@ class DistsStyle(Metric):
             spec["backbone"], init=spec.get("init", "random"), init_seed=spec.get("init_seed", 0),
             weights=spec.get("weights"),
         )
+        self.moments = ChannelMoments()  # DISTS's per-channel statistics (a module: accel may swap it)
         n = sum(self.backbone.channels)
         self.register_buffer("alpha", torch.full((n,), 1.0))
         self.register_buffer("beta", torch.full((n,), 1.0))
@@ -284,10 +247,9 @@ class DistsStyle(Metric):
         """Texture and structure similarity per image and channel, stages concatenated: (B, N) each."""
         ref = ref.to(pred.dtype)
         if torch.is_grad_enabled() and pred.requires_grad and not ref.requires_grad:
-            # As a training loss: the reference needs no gradient. A concatenated pass under
-            # autograd would back-propagate through the backbone for both halves (about 1.3x
-            # slower fwd+bwd on CPU), so either the backbone pairs them itself (VGG-16: one
-            # forward, a backward over pred only) or the reference goes through without a graph.
+            # As a training loss: the reference needs no gradient, so it goes through without a
+            # graph (a concatenated pass would back-propagate through both halves). A backbone of
+            # the speed layer (kernels: fast) pairs them itself: one forward, a backward over pred.
             if hasattr(self.backbone, "paired_features"):
                 pairs = zip(*self.backbone.paired_features(pred, ref))
             else:
@@ -299,7 +261,7 @@ class DistsStyle(Metric):
             pairs = ((f[:b], f[b:]) for f in self.backbone(torch.cat([pred, ref])))  # one pass for both
         textures, structures = [], []
         for x, y in pairs:
-            mx, my, vx, vy, cov = _CentredMoments.apply(x, y)
+            mx, my, vx, vy, cov = self.moments(x, y)
             textures.append((2 * mx * my + DISTS_C1) / (mx.square() + my.square() + DISTS_C1))
             structures.append((2 * cov + DISTS_C2) / (vx + vy + DISTS_C2))
         return torch.cat(textures, 1), torch.cat(structures, 1)
@@ -316,12 +278,15 @@ class DistsStyle(Metric):
 KINDS = {"l1": PixelMetric, "mse": PixelMetric, "pyiqa": PyiqaMetric, "dists_style": DistsStyle}
 
 
-def build_metric(spec: dict, device: str = "cpu") -> Metric:
-    """Build the metric a config entry describes (``spec`` includes its ``name``)."""
+def build_metric(spec: dict, device: str = "cpu", kernels: str = "reference") -> Metric:
+    """Build the metric a config entry describes (``spec`` includes its ``name``); ``kernels``
+    is the config's ``kernels`` setting (``fast``: the DISTS kernels of :mod:`asym.accel.dists`)."""
     kind = spec.get("kind")
     if kind not in KINDS:
         raise ValueError(f"metric {spec.get('name')!r}: unknown kind {kind!r}; known kinds: {sorted(KINDS)}")
     metric = KINDS[kind](spec, device=device) if kind == "pyiqa" else KINDS[kind](spec)
+    if check_kernels(kernels) == "fast":
+        use_fast_dists(metric)
     return metric.to(device).eval()
 
 

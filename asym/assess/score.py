@@ -45,11 +45,11 @@ def held_out_rows(table: pd.DataFrame, fitted_path) -> pd.DataFrame:
 
 
 def score_set(metric_spec: dict, dataset: str, kind: str, root: Path, batch_size: int = 8,
-              device: str = "cpu", reader_options: dict | None = None) -> pd.DataFrame:
+              device: str = "cpu", reader_options: dict | None = None, kernels: str = "reference") -> pd.DataFrame:
     table = load_iqa_set(kind, root, reader_options)
     if metric_spec.get("fitted") and metric_spec.get("fitted_on") == dataset:
         table = held_out_rows(table, metric_spec["fitted"])
-    metric = build_metric(metric_spec, device=device)
+    metric = build_metric(metric_spec, device=device, kernels=kernels)
     refs = {path: to_tensor(read_rgb(path)) for path in table["reference"].unique()}
     distorted = [to_tensor(read_rgb(path)) for path in table["distorted"]]
     scores = score_pairs(metric, distorted, [refs[p] for p in table["reference"]], batch_size, device)
@@ -77,11 +77,12 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--kernels", default="reference", help="the config's kernels setting: reference or fast")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     table = score_set(json.loads(args.metric_spec), args.dataset, args.kind, args.root, args.batch_size, args.device,
-                      args.reader_options)
+                      args.reader_options, args.kernels)
     write_csv(table, args.out)
 
 

@@ -54,8 +54,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asym.nets.amp import autocast_enabled
-from asym.accel.winograd import WinogradConv
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -137,97 +135,6 @@ class _Normalised(nn.Module):
         return (x - self.mean) / self.std
 
 
-def _conv_input_grad(grad: torch.Tensor, inp: torch.Tensor, weight: torch.Tensor, stride, padding,
-                     groups: int) -> torch.Tensor:
-    """Input gradient of a 2-D convolution with dilation 1 (what autograd's convolution
-    backward computes for a frozen layer); ``inp`` gives the input's shape and layout."""
-    return torch.ops.aten.convolution_backward(
-        grad, inp, weight, None, _pair2(stride), _pair2(padding), [1, 1], False, [0, 0], groups,
-        [True, False, False])[0]
-
-
-def _pair2(value) -> list[int]:
-    return [value, value] if isinstance(value, int) else list(value)
-
-
-class _PairedVGG16(torch.autograd.Function):
-    """VGG-16 stage maps of a predicted and a reference batch in ONE forward pass (one
-    batch of 2B: faster convolutions than two passes of B), with a hand-written backward
-    that runs through the predicted half only. Used by :meth:`VGG16Stages.paired_features`
-    for DISTS-style losses, where the reference needs no gradient.
-
-    Same values and input gradient as autograd over two separate passes (float rounding
-    only differs): the backward applies, layer by layer in reverse, the ReLU masks, the
-    convolutions' input gradients (``aten.convolution_backward``, as autograd does) and
-    L2 pooling's ``d sqrt(blur(x^2)) / dx = x * blur^T(g / out)``. The VGG weights are
-    frozen (no weight gradients). On the CPU, the 256- and 512-channel layers on maps of 8
-    or more a side convolve by Winograd's algorithm, forward and backward
-    (:mod:`asym.accel.winograd`, :attr:`VGG16Stages.winograd`). Returns the five predicted
-    stage maps, then the five reference ones (the latter non-differentiable). Memory: the saved predicted-half maps
-    share storage with the reference half, so the reference's activations stay alive until
-    the backward (two-pass autograd frees them after the loss), up to twice the VGG
-    activation memory of a step; under autocast (the GPU runs) the two-pass path is used.
-    """
-
-    @staticmethod
-    def forward(ctx, pred: torch.Tensor, ref: torch.Tensor, net: VGG16Stages):
-        b = pred.shape[0]
-        h = net.normalise(torch.cat([pred, ref])).contiguous(memory_format=torch.channels_last)
-        records, tensors, outputs = [], [], []
-        for stage in net.stages():
-            h = net.stage_input_layout(stage, h)  # the layouts of VGG16Stages.forward
-            for layer in stage:
-                if isinstance(layer, nn.Conv2d) and net.winograd.applies(layer, h):
-                    records.append(("winograd", layer, None))  # its input gradient needs no saved input
-                    h = net.winograd(layer, h)
-                elif isinstance(layer, nn.Conv2d):
-                    records.append(("conv", layer, len(tensors)))
-                    tensors.append(h[:b])  # input: shape and layout for the input gradient
-                    h = layer(h)
-                elif isinstance(layer, nn.ReLU):
-                    h = torch.relu_(h)
-                    records.append(("relu", layer, len(tensors)))
-                    tensors.append(h[:b])  # output: the mask
-                elif isinstance(layer, L2Pool):
-                    records.append(("l2pool", layer, len(tensors)))
-                    tensors.append(h[:b])
-                    h = layer(h)
-                    tensors.append(h[:b])
-                else:
-                    raise TypeError(f"unexpected VGG-16 layer {layer!r}")
-            records.append(("stage_end", None, None))
-            outputs.append(h)
-        ctx.save_for_backward(*tensors)
-        ctx.records, ctx.std, ctx.winograd = records, net.std, net.winograd
-        ref_maps = [o[b:] for o in outputs]
-        ctx.mark_non_differentiable(*ref_maps)
-        return (*[o[:b] for o in outputs], *ref_maps)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        tensors = ctx.saved_tensors
-        stage_grads = list(grads[:5])
-        g = None
-        for kind, layer, at in reversed(ctx.records):
-            if kind == "stage_end":
-                upstream = stage_grads.pop()
-                g = upstream if g is None else g.add_(upstream)
-            elif kind == "relu" and g is grads[4]:  # autograd's own tensor: not written to
-                g = torch.ops.aten.threshold_backward(g, tensors[at], 0)
-            elif kind == "relu":  # in place: one large allocation less per layer
-                g = torch.ops.aten.threshold_backward.grad_input(g, tensors[at], 0, grad_input=g)
-            elif kind == "winograd":
-                g = ctx.winograd.input_grad(layer, g)
-            elif kind == "conv":
-                inp = tensors[at]
-                g = _conv_input_grad(g, inp, layer.weight, layer.stride, layer.padding, layer.groups)
-            else:  # l2pool: out = sqrt(blur(x^2) + eps) -> dx = x * blur^T(g / out)
-                inp, out = tensors[at], tensors[at + 1]
-                blurred = _conv_input_grad(g / out, inp, layer.filter, 2, layer.padding, layer.channels)
-                g = blurred.mul_(inp)
-        return g / ctx.std, None, None
-
-
 class VGG16Stages(_Normalised):
     """VGG-16 conv layers in DISTS's five stages; returns [input, relu1_2, ..., relu5_3]."""
 
@@ -258,76 +165,17 @@ class VGG16Stages(_Normalised):
         self.stage4 = nn.Sequential(L2Pool(256), *features[17:23])
         self.stage5 = nn.Sequential(L2Pool(512), *features[24:30])
         self._set_norm(IMAGENET_MEAN, IMAGENET_STD)
-        # Frozen 3 x 3 layers with >= 256 outputs (stages 3-5) on maps of 8 or more a side run
-        # by Winograd's algorithm on the CPU when no gradient flows through their weights or
-        # input: fewer FLOPs where oneDNN's direct convolutions are already at the CPU's
-        # peak (asym.accel.winograd).
-        self.winograd = WinogradConv()
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats = [x]
-        # channels-last (NHWC) is oneDNN's and cuDNN's native layout: much faster for the
-        # 3-channel first convolution on CPU and never slower in stages 1-3. Stages 4 and 5
-        # (512 channels) on small maps -- 8 x 8 and 4 x 4 for a 64 px training patch -- run
-        # their oneDNN convolutions faster in NCHW (the VGG pass ~10 % faster at 64 px; the
-        # same at 128 px; 4 % slower at 256 px, so large inputs stay channels-last): see
-        # :meth:`stage_input_layout` (before stage 5 too: stage 4's Winograd convolutions return
-        # channels-last maps). Weights are reordered per call either way, so their stored
-        # layout (:meth:`use_fast_layouts`) does not matter for speed.
-        h = self.normalise(x).contiguous(memory_format=torch.channels_last)
+        h = self.normalise(x)
         for stage in self.stages():
-            h = self.stage_input_layout(stage, h)
-            for layer in stage:
-                h = self.winograd(layer, h) if self._winograd_inference(layer, h) else layer(h)
+            h = stage(h)
             feats.append(h)
         return feats
 
-    def _winograd_inference(self, layer: nn.Module, h: torch.Tensor) -> bool:
-        """Whether ``layer`` runs by Winograd in :meth:`forward`: a layer it applies to, with no
-        gradient wanted through it (scoring, a frozen reference); trained or differentiated
-        layers keep the convolution autograd knows."""
-        if not isinstance(layer, nn.Conv2d) or not self.winograd.applies(layer, h):
-            return False
-        return not torch.is_grad_enabled() or not (h.requires_grad or layer.weight.requires_grad
-                                                   or (layer.bias is not None and layer.bias.requires_grad))
-
-    # Stage 3's output map size (positions) up to which stages 4-5 run NCHW (16 x 16: inputs up to 64 px).
-    NCHW_MAX_POSITIONS = 256
-
-    def stage_input_layout(self, stage: nn.Module, h: torch.Tensor) -> torch.Tensor:
-        """``h`` in the layout ``stage`` runs fastest in: NCHW for stages 4 and 5 when stage 3's
-        output has at most :attr:`NCHW_MAX_POSITIONS` positions (stage 5's input, after stage
-        4's pooling, a quarter of that), as it comes otherwise."""
-        if stage is self.stage4:
-            limit = self.NCHW_MAX_POSITIONS
-        elif stage is self.stage5:
-            limit = self.NCHW_MAX_POSITIONS // 4
-        else:
-            return h
-        return h.contiguous() if h.shape[-2] * h.shape[-1] <= limit else h
-
     def stages(self) -> tuple[nn.Sequential, ...]:
         return (self.stage1, self.stage2, self.stage3, self.stage4, self.stage5)
-
-    def paired_features(self, pred: torch.Tensor, ref: torch.Tensor) -> tuple[list, list]:
-        """``(self(pred), self(ref))`` with one forward pass over both and a gradient for
-        ``pred`` only (:class:`_PairedVGG16`): a DISTS-style loss's feature maps. Falls
-        back to two passes (``ref`` without a graph) under autocast, whose casts the
-        hand-written backward does not replay."""
-        if autocast_enabled(pred.device):
-            with torch.no_grad():
-                ref_feats = self(ref)
-            return self(pred), ref_feats
-        maps = _PairedVGG16.apply(pred, ref, self)
-        return [pred, *maps[:5]], [ref, *maps[5:]]
-
-    def use_fast_layouts(self) -> VGG16Stages:
-        """Store stages 1-3 channels-last and stages 4-5 NCHW, the layouts :meth:`forward` feeds
-        them at training-patch sizes (oneDNN reorders weights per call, so this is tidiness)."""
-        self.to(memory_format=torch.channels_last)
-        self.stage4.to(memory_format=torch.contiguous_format)
-        self.stage5.to(memory_format=torch.contiguous_format)
-        return self
 
     def torchvision_state(self) -> dict:
         """The conv weights as a torchvision ``vgg16().features`` state dict (keys ``N.weight``)."""
@@ -505,8 +353,6 @@ def build_backbone(name: str, init: str = "random", init_seed: int = 0, weights:
         raise ValueError(f"unknown init {init!r}; use 'random' or 'imagenet'")
     if isinstance(net, TimmIntermediates):
         net.prune()
-    if isinstance(net, VGG16Stages):
-        net.use_fast_layouts()
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)

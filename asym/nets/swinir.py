@@ -48,8 +48,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asym.nets.amp import autocast_enabled
-
 # DIV2K RGB mean used by the official model (and EDSR/RCAN before it).
 RGB_MEAN = (0.4488, 0.4371, 0.4040)
 
@@ -141,37 +139,6 @@ def shifted_window_mask(
     return mask.masked_fill(different, MASK_VALUE)
 
 
-@functools.lru_cache(maxsize=64)
-def _window_token_order(h: int, w: int, window_size: int, shift_size: int,
-                        device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """Token permutations of an (h, w) map for (shifted) window attention: ``order`` lists,
-    window by window, the row-major token index each window position takes after rolling
-    the map by ``-shift_size`` (what :func:`torch.roll` + :func:`window_partition` do);
-    ``inverse`` undoes it (:func:`window_reverse` + the roll back)."""
-    index = torch.arange(h * w).view(1, h, w, 1)
-    if shift_size:
-        index = torch.roll(index, shifts=(-shift_size, -shift_size), dims=(1, 2))
-    order = window_partition(index, window_size).reshape(-1)
-    return order.to(device), torch.argsort(order).to(device)  # cached per device: no copy per call
-
-
-class _GatherTokens(torch.autograd.Function):
-    """``x[:, order]`` for (B, L, C) tokens and a permutation ``order`` of L, whose backward
-    is the gather by the inverse permutation (not autograd's scatter-add). One copy where
-    roll + partition (or reverse + roll) make three: :func:`torch.roll` copies once per
-    rolled dimension. Used by :class:`SwinTransformerBlock`."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, order: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(inverse)
-        return x.index_select(1, order)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (inverse,) = ctx.saved_tensors
-        return grad.index_select(1, inverse), None, None
-
-
 def _relative_position_index(window_size: tuple[int, int]) -> torch.Tensor:
     """Index into the bias table for every (query, key) pair in a window: (N, N).
 
@@ -230,121 +197,6 @@ class Mlp(nn.Module):
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
 
 
-class _WindowAttentionCore(torch.autograd.Function):
-    """softmax(q k^T * scale + bias_mask) v for all windows and heads, with a hand-written
-    backward that keeps every matrix product in its fast layout on the CPU.
-
-    Same mathematics as the plain autograd graph (:meth:`WindowAttention.forward_reference`;
-    float rounding only differs). Why it exists: with SwinIR's head dimension (10 for
-    SwinIR-light, 30 for the classical models) a batched matmul whose result has head-dim
-    columns, ``(N, N) @ (N, hd)``, runs 3-4x slower per FLOP on the CPU than its transpose
-    ``(hd, N) @ (N, N)`` (the vector units want long rows). Autograd's own backward of
-    ``attn @ v`` and ``q @ k^T`` produces three such products per layer; here every
-    product with an ``hd``-wide result is computed transposed, and the q, k and v gradients
-    are written straight into one buffer laid out like the ``qkv`` projection's output
-    (no stack/permute copies). About 1.5x faster per attention layer, forward and backward
-    (``python -m asym.tools.bench train-step``).
-
-    Inputs: ``qkv`` (B*nW, N, 3*C) output of the qkv projection; ``bias_mask`` (nW', nH, N, N)
-    relative position bias (+ shift mask), repeated over the images (windows are
-    image-major; nW' is 1, or the number of windows per image).
-    With ``proj_weight`` and ``proj_bias`` (the output projection's, as
-    :class:`WindowAttention` passes them outside autocast) it also applies that projection,
-    per window on the transposed head outputs: the (B*nW, N, C) copy of the heads' output
-    is never made, and the backward receives the heads' gradient in the transposed layout
-    it needs (~2.5 % of SwinIR's forward and backward on the CPU).
-    Returns (B*nW, N, C). Under autocast the logits are promoted to the bias's dtype
-    before the softmax, as the plain graph does, and the backward casts explicitly.
-    """
-
-    @staticmethod
-    def forward(ctx, qkv: torch.Tensor, bias_mask: torch.Tensor, num_heads: int, scale: float,
-                proj_weight: torch.Tensor | None = None, proj_bias: torch.Tensor | None = None):
-        b_, n, c3 = qkv.shape
-        hd = c3 // (3 * num_heads)
-        # One pass into (3, B*nW, nH, N, hd): contiguous q, k, v, so no matmul below (nor in
-        # the backward, on the saved tensors) has to copy its operands again; q is scaled
-        # on the way (one pass less than scaling the copy).
-        src = qkv.view(b_, n, 3, num_heads, hd).permute(2, 0, 3, 1, 4)
-        q, k, v = buf = torch.empty(src.shape, dtype=qkv.dtype, device=qkv.device)
-        torch.mul(src[0], scale, out=q)
-        buf[1:].copy_(src[1:])
-        logits = q @ k.transpose(-2, -1)
-        nw = bias_mask.shape[0]
-        if logits.dtype == bias_mask.dtype:  # in place: one pass less over the largest tensor
-            logits.view(b_ // nw, nw, num_heads, n, n).add_(bias_mask)
-        else:  # autocast: promote like the plain graph's out-of-place add
-            logits = (logits.view(b_ // nw, nw, num_heads, n, n) + bias_mask).view(b_, num_heads, n, n)
-        if logits.device.type == "cpu" and logits.dtype == bias_mask.dtype:
-            # In place (each row is read before it is written): the largest tensor of the
-            # layer is not allocated twice. ~1.5 % of SwinIR's forward and backward on the CPU.
-            attn = torch.ops.aten._softmax.out(logits, -1, False, out=logits)
-        else:
-            attn = torch.softmax(logits, dim=-1)
-        out_t = v.transpose(-2, -1) @ attn.transpose(-2, -1).to(v.dtype)  # (B*nW, nH, hd, N)
-        ctx.scale, ctx.nw, ctx.bias_dtype = scale, nw, bias_mask.dtype
-        if proj_weight is None:
-            ctx.save_for_backward(q, k, v, attn)
-            return out_t.permute(0, 3, 1, 2).reshape(b_, n, num_heads * hd)
-        # The output projection on the transposed heads' output: no (B*nW, N, C) copy
-        # forward, and the backward gets the gradient in the transposed layout directly.
-        ctx.save_for_backward(q, k, v, attn, out_t, proj_weight)
-        weight_t = proj_weight.t().expand(b_, -1, -1)
-        return torch.baddbmm(proj_bias, out_t.view(b_, -1, n).transpose(1, 2), weight_t)
-
-    @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):
-        q, k, v, attn, *proj = ctx.saved_tensors
-        b_, nh, n, hd = q.shape
-        grad_proj = (None, None)
-        if proj:  # y = out^T W^T + b per window: out's gradient W^T grad^T comes out transposed
-            out_t, weight = proj
-            grad_y_t = grad_out.transpose(1, 2)  # (B*nW, C, N)
-            grad_t = torch.bmm(weight.t().expand(b_, -1, -1), grad_y_t).view(b_, nh, hd, n)
-            grad_proj = (torch.bmm(grad_y_t, out_t.view(b_, nh * hd, n).transpose(1, 2)).sum(0),
-                         grad_out.sum((0, 1)))
-        else:
-            grad_t = grad_out.reshape(b_, n, nh, hd).permute(0, 2, 3, 1).to(v.dtype).contiguous()  # (B*nW, nH, hd, N)
-        # q, k and v gradients, transposed, in one buffer: a single copy turns it into the
-        # (B*nW, N, 3*C) layout of the qkv projection's output.
-        grad_qkv_t = torch.empty(3, b_, nh, hd, n, dtype=v.dtype, device=v.device)
-        attn_v = attn.to(v.dtype)
-        torch.matmul(grad_t, attn_v, out=grad_qkv_t[2])
-        grad_attn = (grad_t.transpose(-2, -1) @ v.transpose(-2, -1)).to(attn.dtype)
-        grad_logits = torch._softmax_backward_data(grad_attn, attn, -1, attn.dtype)
-        grad_bias = None
-        if ctx.needs_input_grad[1]:
-            grad_bias = grad_logits.view(b_ // ctx.nw, ctx.nw, nh, n, n).sum(0).to(ctx.bias_dtype)
-        grad_logits = grad_logits.to(v.dtype)
-        torch.matmul(k.transpose(-2, -1), grad_logits.transpose(-2, -1), out=grad_qkv_t[0])
-        grad_qkv_t[0].mul_(ctx.scale)
-        torch.matmul(q.transpose(-2, -1), grad_logits, out=grad_qkv_t[1])
-        grad_qkv = grad_qkv_t.permute(1, 4, 0, 2, 3).reshape(b_, n, 3 * nh * hd)
-        return grad_qkv, grad_bias, None, None, *grad_proj
-
-
-class _RelativePositionBias(torch.autograd.Function):
-    """``table[index]`` laid out (nH, N, N) -- the relative position bias of every head --
-    as one ``index_select`` on the transposed (nH, T) table, with an ``index_add_``
-    backward. Same values and table gradient as :meth:`WindowAttention.relative_position_bias`
-    (advanced indexing + permute copy forward, ``index_put_`` with accumulation backward),
-    about 7x faster forward and backward in a microbenchmark on the CPU (~1.5 % of SwinIR's
-    forward and backward in an A/B of the whole generator)."""
-
-    @staticmethod
-    def forward(ctx, table: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
-        ctx.save_for_backward(index)
-        ctx.table_size = table.shape[0]
-        return table.t().index_select(1, index).view(table.shape[1], n, n)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (index,) = ctx.saved_tensors
-        heads = grad.shape[0]
-        grad_t = grad.new_zeros(heads, ctx.table_size).index_add_(1, index, grad.reshape(heads, -1))
-        return grad_t.t().contiguous(), None, None
-
-
 class WindowAttention(nn.Module):
     """Window multi-head self-attention with a learned relative position bias."""
 
@@ -390,47 +242,44 @@ class WindowAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """x: (B*nW, N, C); mask: (nW, N, N) additive or None -> (B*nW, N, C)."""
-        if self.attn_drop.p > 0 and self.training:  # the fused core has no attention dropout
-            return self.forward_reference(x, mask)
-        n = self.window_size[0] * self.window_size[1]
-        bias = _RelativePositionBias.apply(
-            self.relative_position_bias_table, self.relative_position_index.view(-1), n
-        ).unsqueeze(0)  # (1, nH, N, N)
-        # Bias and mask are summed once on the small (nW, nH, N, N) tensor (windows are
-        # image-major, so the sum repeats over the batch), then added to the logits once.
-        # Masked pairs get -inf instead of the official MASK_VALUE: exp(-100) is a float32
-        # denormal (about a quarter of a shifted layer's attention weights), which makes the
-        # softmax ~1.4x slower on the CPU; -inf gives exact zeros, an attention weight change
-        # below 1e-40 (a token always sees itself, so no row is fully masked).
-        bias_mask = bias if mask is None else bias + mask.masked_fill(mask <= MASK_VALUE, float("-inf")).unsqueeze(1)
-        if autocast_enabled(x.device):  # the projection as nn.Linear, under autocast's casts
-            x = _WindowAttentionCore.apply(self.qkv(x), bias_mask, self.num_heads, self.scale)
-            return self.proj_drop(self.proj(x))
-        x = _WindowAttentionCore.apply(self.qkv(x), bias_mask, self.num_heads, self.scale,
-                                       self.proj.weight, self.proj.bias)
-        return self.proj_drop(x)
+        """x: (B*nW, N, C) tokens of B*nW windows; mask: (nW, N, N) additive or None -> (B*nW, N, C).
 
-    def forward_reference(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """The same attention as plain autograd ops (the official code's graph); used with
-        attention dropout, and by the tests as the reference of :class:`_WindowAttentionCore`."""
+        softmax(q k^T * scale + bias [+ mask]) v per head, as the official code computes it.
+        On CUDA the same attention runs as :func:`torch.nn.functional.scaled_dot_product_attention`
+        with bias (+ mask) as its additive ``attn_mask`` (fused kernels, no (N, N) weights
+        kept for the backward where the kernel allows it).
+        """
         b_, n, c = x.shape
         qkv = self.qkv(x).reshape(b_, n, 3, self.num_heads, c // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B*nW, nH, N, hd)
+        bias = self.relative_position_bias().unsqueeze(0)  # (1, nH, N, N)
+        bias_mask = bias if mask is None else bias + mask.unsqueeze(1)  # (nW, nH, N, N)
+        attend = self._attend_sdpa if x.device.type == "cuda" else self._attend
+        out = attend(q, k, v, bias_mask)  # (B*nW, nH, N, hd)
+        return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b_, n, c)))
+
+    def _attend(self, q, k, v, bias_mask: torch.Tensor) -> torch.Tensor:
+        """The official graph: logits, + bias (and mask, repeated over the images), softmax, dropout."""
+        b_, nh, n, _ = q.shape
+        nw = bias_mask.shape[0]
         attn = (q * self.scale) @ k.transpose(-2, -1)
-        bias = self.relative_position_bias()
-        if mask is None:
-            attn = attn + bias.unsqueeze(0)
-        else:
-            nw = mask.shape[0]
-            bias_mask = bias.unsqueeze(0) + mask.unsqueeze(1)  # (nW, nH, N, N)
-            attn = attn.view(b_ // nw, nw, self.num_heads, n, n) + bias_mask
-            attn = attn.view(-1, self.num_heads, n, n)
-        attn = self.attn_drop(attn.softmax(dim=-1))
-        x = (attn @ v).transpose(1, 2).reshape(b_, n, c)
-        return self.proj_drop(self.proj(x))
+        attn = (attn.view(b_ // nw, nw, nh, n, n) + bias_mask).view(b_, nh, n, n)
+        return self.attn_drop(attn.softmax(dim=-1)) @ v
+
+    def _attend_sdpa(self, q, k, v, bias_mask: torch.Tensor) -> torch.Tensor:
+        """:meth:`_attend` by PyTorch's fused attention. Windows are image-major, so (window,
+        head) pairs are folded into the head axis: the (nW, nH, N, N) bias-and-mask then
+        broadcasts over the images without being copied per image."""
+        b_, nh, n, hd = q.shape
+        nw = bias_mask.shape[0]
+
+        def fold(t):  # (B*nW, nH, N, hd) -> (B, nW*nH, N, hd)
+            return t.reshape(b_ // nw, nw * nh, n, hd)
+
+        out = F.scaled_dot_product_attention(
+            fold(q), fold(k), fold(v), attn_mask=bias_mask.reshape(1, nw * nh, n, n).to(q.dtype),
+            dropout_p=self.attn_drop.p if self.training else 0.0, scale=self.scale)
+        return out.view(b_, nh, n, hd)
 
 
 class SwinTransformerBlock(nn.Module):
@@ -512,14 +361,15 @@ class SwinTransformerBlock(nn.Module):
         ws, shift = self.window_size, self.shift_size
 
         shortcut = x
-        x = self.norm1(x)
-        # Roll + window partition as one token gather, window reverse + roll back as its inverse.
-        token_order = _window_token_order.__wrapped__ if torch.compiler.is_compiling() else _window_token_order
-        order, inverse = token_order(h, w, ws, shift, str(x.device))  # (dynamo traces no lru_cache)
-        windows = _GatherTokens.apply(x, order, inverse).view(-1, ws * ws, c)
+        x = self.norm1(x).view(b, h, w, c)
+        if shift:  # cyclic shift: the shifted windows become regular windows of the rolled map
+            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
+        windows = window_partition(x, ws).view(-1, ws * ws, c)
         windows = self.attn(windows, mask=self._mask(x_size, x))
-        x = _GatherTokens.apply(windows.view(b, h * w, c), inverse, order)
-        x = shortcut + self.drop_path(x)
+        x = window_reverse(windows.view(-1, ws, ws, c), ws, h, w)
+        if shift:
+            x = torch.roll(x, shifts=(shift, shift), dims=(1, 2))
+        x = shortcut + self.drop_path(x.reshape(b, h * w, c))
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
     def extra_repr(self) -> str:

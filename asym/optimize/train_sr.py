@@ -93,6 +93,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from asym import checkpoint
+from asym.accel.attention import use_fast_attention
 from asym.codedeps import code_digest
 from asym.errors import ConfigError, InputError
 from asym.optimize.adversarial import (
@@ -346,9 +347,14 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
     torch.manual_seed(run["seed"])
     crops = torch.Generator().manual_seed(run["seed"])  # same on every process (see _batch)
     gen_net = build_generator(spec["generator"])
+    if spec["kernels"] == "fast":  # the config's kernels switch (asym.accel)
+        if amp_dtype is not None:
+            raise ConfigError(f"run {run['name']}: kernels: fast (hand-written float32 kernels) cannot run under "
+                              f"precision {spec['precision']}; set kernels: reference in the config")
+        use_fast_attention(gen_net)
     init_digest = _load_init(spec, gen_net)
     gen_net = gen_net.to(device, memory_format=fmt)
-    loss_metric = build_metric(spec["loss"], device=str(device))
+    loss_metric = build_metric(spec["loss"], device=str(device), kernels=spec["kernels"])
     loss_in_autocast = spec["loss"]["kind"] in AUTOCAST_LOSS_KINDS
     opt_g = torch.optim.Adam(gen_net.parameters(), lr=spec["lr_g"], betas=tuple(spec["betas"]), **ADAM_OPTIONS)
     sched_g = _scheduler(opt_g, spec["steps"])

@@ -1,177 +1,64 @@
-"""Speed benchmarks: our implementation against the reference one, same inputs, one run.
+"""Speed benchmarks: both kernel settings of ours against the field's implementations, same inputs.
 
     python -m asym.tools.bench assess --batch-size 8 --size 256 --n-batches 5 --threads 2
-
-``assess`` times DISTS scoring (no gradient): our :class:`asym.assess.fidelity.DistsStyle`
-over ``vgg16`` and pyiqa's ``DISTS`` network class, both with the SAME random VGG-16
-weights and the same random alpha/beta (pyiqa's network is built without its download:
-:func:`pyiqa_dists_network`), on the same random image pairs and batch size. The two
-are timed batch by batch in alternating order after one warm-up batch each, so drift
-of the machine (turbo, caches) hits both alike. It prints images per second for each
-(an image is one distorted/reference pair), their ratio ours / pyiqa (> 1: ours is
-faster) and the largest score difference, as ``key: value`` lines. Rates use the
-median batch time, so a burst of load from other processes distorts them little;
-the ``*_per_cpu_s`` figures divide by the process's CPU time instead of wall time
-(with ``--threads 1`` the least disturbed comparison on a shared machine).
-
-    pip install --no-deps basicsr==1.4.2     # once, into the project's .venv (bench only)
     python -m asym.tools.bench train-step --batch-size 4 --patch 64 --repeats 15 --threads 2 [--breakdown]
 
-``train-step`` times one whole GAN training step: SwinIR x4 forward and backward, the
-DISTS-style VGG-16 fidelity loss, a PatchGAN discriminator, the generator's and the
-discriminator's Adam updates. Ours is :class:`OursStep` (:mod:`asym.nets.swinir`, our
-DISTS-style ``vgg16`` metric, :mod:`asym.optimize.adversarial`, the step of :mod:`asym.optimize.train_sr`);
-the reference is :class:`ReferenceStep`, the field's implementations: BasicSR's
-``basicsr.archs.swinir_arch.SwinIR``, pyiqa's ``DISTS`` network as perceptual loss,
-BasicSR's ``GANLoss('vanilla')`` and the update order of BasicSR's
-``SRGANModel.optimize_parameters``. BasicSR has no PatchGAN (only VGG-style and U-Net
-discriminators), so both sides use our :class:`asym.nets.discriminators.PatchGAN`, the
-demo config's (ndf 32, 2 layers, spectral norm), as separate copies with equal weights.
+Each benchmark times three sides on the same inputs with the same weights: ours with
+``kernels: reference`` (the models of :mod:`asym.nets` and the metrics of
+:mod:`asym.assess.fidelity` as written), ours with ``kernels: fast`` (the hand-written
+kernels of :mod:`asym.accel` switched on), and the reference implementation
+(:mod:`asym.tools.bench_reference`). It prints ``key: value`` lines: rates per side, the
+ratios ``ratio_ours_<kernels>_over_<reference>`` (> 1: ours is faster) and
+``ratio_fast_over_reference_kernels`` (what the speed layer buys), and how far the sides
+agree. Measured figures, dated, are in ``docs/performance.md``.
 
-Sizes (defaults): batch 4 of 64 px HR patches (16 px LR, two windows of 8 a side, so
-shifted windows and their masks are exercised), SwinIR at the width and depth of
-SwinIR-light (embed 60, four RSTBs of six layers, six heads, MLP ratio 2; with the
-classical pixelshuffle head, which both implementations share), no stochastic depth
-(it would draw different random masks on the two sides). One step takes about 0.33-0.4 s
-(ours) and 0.43-0.5 s (reference) on two CPU threads of a 2-core VM. BasicSR's SwinIR gets our state dict (strict load: the
-parameter names are the official ones), our DISTS-style metric gets the VGG weights and
-alpha/beta of pyiqa's network. Before timing, one step of each from the same state must agree
-(SR output, the three losses, the generator's and the discriminator's gradients:
+``assess`` times DISTS scoring (no gradient): our :class:`asym.assess.fidelity.DistsStyle`
+over ``vgg16`` and pyiqa's ``DISTS`` network class with the SAME random VGG-16 weights and
+alpha/beta, on the same random image pairs, batch by batch in rotating order after one
+warm-up batch each (drift of the machine hits all sides alike). Rates use the median
+batch time; the ``*_per_cpu_s`` figures divide by process CPU time instead (with
+``--threads 1`` the least disturbed comparison on a shared machine).
+
+``train-step`` times one GAN training step: SwinIR x4 forward and backward, the
+DISTS-style VGG-16 fidelity loss, a PatchGAN discriminator, both Adam updates. Ours is
+:class:`OursStep` (the step of :mod:`asym.optimize.train_sr`); the reference is BasicSR's
+SwinIR, pyiqa's DISTS as perceptual loss and BasicSR's ``GANLoss('vanilla')`` in the
+update order of BasicSR's ``SRGANModel.optimize_parameters``
+(:class:`asym.tools.bench_reference.ReferenceStep`, ``pip install --no-deps basicsr==1.4.2``).
+BasicSR has no PatchGAN, so all sides use copies of our
+:class:`asym.nets.discriminators.PatchGAN` (the demo config's: ndf 32, 2 layers, spectral
+norm). Defaults: batch 4 of 64 px HR patches (16 px LR: two windows of 8, so shifted
+windows and masks are exercised), SwinIR at SwinIR-light's width and depth (embed 60, four
+RSTBs of six layers, six heads, MLP ratio 2), no stochastic depth (it would draw different
+masks per side). Before timing, one step of each side from the same state must agree with
+the reference (SR output, the three losses, both networks' gradients:
 :data:`AGREEMENT_TOLERANCE`), else the run stops. Then ``--warmup`` untimed and
-``--repeats`` timed steps each, alternating which goes first, on the same batches; the
-rates use the median step time (``best_ratio_*``: the fastest step of each).
-``cpu_ratio_*`` uses process CPU time instead (reliable with ``--threads 1`` only: with
-more threads, time spent by waiting threads may count).
-BasicSR 1.4.2 imports ``torchvision.transforms.functional_tensor``, gone from current
-torchvision; :func:`import_basicsr` aliases it for that import only.
-
-``--breakdown`` adds the median milliseconds of the step's parts, each timed alone with both
-sides interleaved: ``ms_<side>_generator`` (SwinIR forward and backward),
-``ms_<side>_fidelity`` (DISTS loss forward and backward to the SR image),
-``ms_<side>_discriminator`` (the discriminator's real and fake terms) and ``ms_<side>_rest``
-(the step's median less those: the generator step's pass through the discriminator,
-the two optimizers, glue).
-
-Where the time goes (default sizes, 2 threads, torch profiler): convolutions are over half
-of a step on both sides -- the VGG-16 ones of the DISTS loss run near the CPU's peak FLOP
-rate; SwinIR forward and backward is about 40 %. Ours is faster through:
-
-- the DISTS loss: predicted and reference images in one VGG-16 forward pass with a
-  hand-written backward over the predicted half only
-  (:class:`asym.nets.backbones._PairedVGG16`); VGG's 256- and 512-channel convolutions of
-  stages 3-4 (16 x 16 and 8 x 8 maps) forward and in the input gradient by Winograd's
-  F(4 x 4, 3 x 3) algorithm (:mod:`asym.accel.winograd`: 4x fewer multiplications as one
-  batched GEMM, 11-13 % off the loss's forward and backward; oneDNN's direct
-  convolutions were already at the CPU's peak FLOP rate, so fewer FLOPs was the one way
-  left); the per-channel statistics as one autograd function with a two-pass backward
-  (:class:`asym.assess.fidelity._CentredMoments`); VGG stages 1-3 channels-last, stages 4-5 NCHW
-  (oneDNN's faster layouts at those map sizes);
-- SwinIR's window attention as one autograd function
-  (:class:`asym.nets.swinir._WindowAttentionCore`) whose matrix products all have long
-  rows -- autograd's own backward of ``attn @ v`` and ``q @ k^T`` produces
-  ``(N, N) @ (N, head_dim)`` products that run 3-4x slower per FLOP on the CPU -- with the
-  output projection folded in (no head-layout copies), q scaled during its layout copy,
-  the softmax in place, and masked pairs at -inf (the official -100 gives float32
-  denormals after the softmax, ~1.4x slower softmax); relative position bias by
-  ``index_select`` with an ``index_add_`` backward; roll + window partition as one token
-  gather; bias and shift mask summed once per layer;
-- fused Adam.
-
-Tried and dropped: PyTorch's fused SDPA (the learned bias needs a gradient, which sends it
-to the slow math path), channels-last SwinIR (its convolutions already get channels-last
-maps from the token layout), NCHW VGG stage 3, NNPACK Winograd, mkldnn weight pre-packing
-(a few ms, internal ops), compiling the metric, a custom softmax, a GELU autograd function
-saving the normal CDF (2x slower than ``F.gelu`` + ``gelu_backward``), a pixel shuffle as
-a 256-byte-chunk copy after permuting the conv's output channels (as slow: both are bound
-by first-touch page faults of the 4 MB output), im2col + one GEMM for VGG's 8 x 8 stage-4
-convolutions (25-30 % slower), the qkv projection as one product per window straight into
-the heads' layout to skip the layout copies (its strided batches send ``torch.bmm`` to a
-per-matrix loop: the attention layer 1.5x slower); Winograd F(2 x 2, 3 x 3) instead of
-F(4 x 4, 3 x 3) (the loss 164 against 149 ms) or F(2 x 2) on 8 x 8 maps only (152 ms);
-Winograd for VGG's 64- and 128-channel layers (up to 2x slower: the transforms outweigh
-the products saved) and on 4 x 4 maps (one tile per image: GEMMs of a few rows, bound by
-reading the 4x larger transformed kernel).
-
-Where eager mode stops: the direct convolutions (oneDNN, 200-230 GFLOP/s on two Zen 4
-cores, as fast as the CPU goes) are still about a third of our step -- VGG's stages 1-2 and
-stage 5's 4 x 4 maps, where Winograd was slower, and SwinIR's own convolutions, whose
-weights train; SwinIR forward and backward (~1.15x faster than BasicSR's) is bound by its
-linear layers and attention products, which run through MKL -- large GEMMs ~170 GFLOP/s
-here (oneDNN: ~210), the batched 64 x 10 x 64 attention products 30-70 -- and by GELU,
-LayerNorm, softmax and memory copies, one pass each. Inside the step these ops take up to
-twice their time in isolation (the qkv projection's GEMM: ~155 us alone, ~300 us in the
-step; the 32 x 32 upsampling convolution 20 ms against 35 ms): cold caches, page faults of
-fresh buffers, waking the OpenMP worker for each op. ``torch.compile`` fuses the
-one-pass ops, which is what ``--compile`` measures.
-
-Process-wide settings move both sides alike (both run in this one process), so they are
-not part of the ratio; seen on a 2-core VM: ``OMP_WAIT_POLICY=ACTIVE`` made both steps
-roughly 15 % faster, and glibc's ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``
-removed most page faults (the reference's step took about 12,000-15,000, ours 3,000-10,000).
+``--repeats`` timed steps per side in rotating order on the same batches; rates use the
+median step (``best_ratio_*``: the fastest step of each; ``cpu_ratio_*``: process CPU time).
+``--breakdown`` adds the median milliseconds of the step's parts per side:
+``ms_<side>_generator``, ``ms_<side>_fidelity``, ``ms_<side>_discriminator`` and
+``ms_<side>_rest`` (the step less those: the generator step's pass through the
+discriminator, the optimizers, glue).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import time
 from contextlib import contextmanager
-from types import SimpleNamespace
 
 import torch
 
+from asym.accel.attention import use_fast_attention
+from asym.accel.switch import KERNELS
 from asym.optimize.train_sr import ADAM_OPTIONS, maybe_compile
+from asym.tools.bench_reference import ReferenceStep, import_basicsr, matching_dists_style, pyiqa_dists_network
 
-DISTS_VGG16_SPEC = {"name": "dists_vgg16-R", "kind": "dists_style", "backbone": "vgg16", "init": "random",
-                    "init_seed": 0, "group": "vgg16"}
-
-
-@contextmanager
-def _random_vgg16_for_pyiqa(seed: int):
-    """Within the block, pyiqa's DISTS module gets torchvision's vgg16 with the random weights
-    torchvision draws under ``seed`` (those of our ``vgg16`` backbone with ``init_seed=seed``,
-    taken from its per-process cache) instead of downloading ``IMAGENET1K_V1``."""
-    import pyiqa.archs.dists_arch as arch
-    import torchvision
-
-    from asym.nets.backbones import build_backbone
-
-    def vgg16(weights=None, **kwargs):
-        with torch.device("meta"):  # skeleton only: every conv weight is set from the state below
-            model = torchvision.models.vgg16(weights=None, init_weights=False)
-        model.features = model.features.to_empty(device="cpu")
-        model.features.load_state_dict(build_backbone("vgg16", init_seed=seed).torchvision_state())
-        return model
-
-    original = arch.models
-    arch.models = SimpleNamespace(vgg16=vgg16)  # only this module's view of torchvision.models
-    try:
-        yield arch
-    finally:
-        arch.models = original
-
-
-def pyiqa_dists_network(seed: int = 0, weights_seed: int = 1) -> torch.nn.Module:
-    """pyiqa's ``DISTS`` network (its own class and forward), offline: random VGG-16 under
-    ``seed``, random non-negative alpha/beta under ``weights_seed``; eval mode, no grad."""
-    with _random_vgg16_for_pyiqa(seed) as arch, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(weights_seed)  # DISTS draws its initial alpha/beta from the global RNG
-        net = arch.DISTS(pretrained=False, pretrained_model_path=None)
-    g = torch.Generator().manual_seed(weights_seed)
-    with torch.no_grad():
-        net.alpha.copy_(torch.rand(net.alpha.shape, generator=g))
-        net.beta.copy_(torch.rand(net.beta.shape, generator=g))
-    return net.eval().requires_grad_(False)
-
-
-def matching_dists_style(reference: torch.nn.Module):
-    """Our DistsStyle(vgg16) carrying ``reference``'s VGG weights and alpha/beta (via ``load_dists``)."""
-    from asym.assess.fidelity import build_metric
-
-    ours = build_metric(DISTS_VGG16_SPEC)
-    ours.load_dists({k: v.detach() for k, v in reference.state_dict().items()})
-    return ours
+# The sides of every benchmark: ours under each kernel setting, then the field's implementation.
+OURS = tuple(f"ours_{kernels}" for kernels in KERNELS)
 
 
 def _images(n_batches: int, batch_size: int, size: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -186,48 +73,48 @@ def _images(n_batches: int, batch_size: int, size: int, seed: int) -> list[tuple
 
 def bench_assess(batch_size: int = 8, size: int = 256, n_batches: int = 5, threads: int = 2, seed: int = 0,
                  device: str = "cpu") -> dict:
-    """Time scoring with ours and pyiqa's DISTS; returns the figures :func:`main` prints."""
+    """Time scoring with ours (both kernel settings) and pyiqa's DISTS; returns the figures :func:`main` prints."""
     torch.set_num_threads(threads)
     theirs = pyiqa_dists_network(seed).to(device)
-    ours = matching_dists_style(theirs).to(device)
+    metrics = {f"ours_{k}": matching_dists_style(theirs, kernels=k).to(device) for k in KERNELS}
     batches = [(p.to(device), r.to(device)) for p, r in _images(n_batches + 1, batch_size, size, seed)]
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-
-    def run_ours(pred, ref):
-        return ours.score(pred, ref)
 
     def run_theirs(pred, ref):
         with torch.no_grad():
             return theirs(pred, ref).reshape(-1).float()
 
-    seconds = {"ours": [], "pyiqa": []}
-    cpu_seconds = {"ours": 0.0, "pyiqa": 0.0}  # process CPU time, all threads
-    max_diff = 0.0
+    runners = {name: metric.score for name, metric in metrics.items()} | {"pyiqa": run_theirs}
+    names = list(runners)
+    seconds = {name: [] for name in names}
+    cpu_seconds = {name: 0.0 for name in names}  # process CPU time, all threads
+    max_diff = {name: 0.0 for name in OURS}
     for i, (pred, ref) in enumerate(batches):
-        order = (("ours", run_ours), ("pyiqa", run_theirs))
         out = {}
-        for name, fn in order if i % 2 == 0 else order[::-1]:
+        for name in names[i % 3:] + names[:i % 3]:  # rotating order
             sync()
             start, cpu_start = time.perf_counter(), time.process_time()
-            out[name] = fn(pred, ref)
+            out[name] = runners[name](pred, ref)
             sync()
-            if i > 0:  # batch 0 warms up both (allocator, kernels, lazy init)
+            if i > 0:  # batch 0 warms up all (allocator, kernels, lazy init)
                 seconds[name].append(time.perf_counter() - start)
                 cpu_seconds[name] += time.process_time() - cpu_start
-        max_diff = max(max_diff, float((out["ours"] - out["pyiqa"]).abs().max()))
+        for name in OURS:
+            max_diff[name] = max(max_diff[name], float((out[name] - out["pyiqa"]).abs().max()))
     # The median batch time: robust to other processes stealing the CPU for a while.
-    ours_rate = batch_size / statistics.median(seconds["ours"])
-    theirs_rate = batch_size / statistics.median(seconds["pyiqa"])
-    return {
-        "batch_size": batch_size, "size": size, "n_batches": n_batches, "threads": threads, "device": device,
-        "torch": torch.__version__,
-        "ours_images_per_s": ours_rate, "pyiqa_images_per_s": theirs_rate,
-        "ratio_ours_over_pyiqa": ours_rate / theirs_rate,
-        "ours_images_per_cpu_s": n_batches * batch_size / cpu_seconds["ours"],
-        "pyiqa_images_per_cpu_s": n_batches * batch_size / cpu_seconds["pyiqa"],
-        "cpu_ratio_ours_over_pyiqa": cpu_seconds["pyiqa"] / cpu_seconds["ours"],
-        "max_abs_score_diff": max_diff,
-    }
+    rate = {name: batch_size / statistics.median(seconds[name]) for name in names}
+    result = {"batch_size": batch_size, "size": size, "n_batches": n_batches, "threads": threads, "device": device,
+              "torch": torch.__version__}
+    for name in names:
+        result[f"{name}_images_per_s"] = rate[name]
+        result[f"{name}_images_per_cpu_s"] = n_batches * batch_size / cpu_seconds[name]
+    for name in OURS:
+        result[f"ratio_{name}_over_pyiqa"] = rate[name] / rate["pyiqa"]
+        result[f"cpu_ratio_{name}_over_pyiqa"] = cpu_seconds["pyiqa"] / cpu_seconds[name]
+    result["ratio_fast_over_reference_kernels"] = rate["ours_fast"] / rate["ours_reference"]
+    for name in OURS:
+        result[f"max_abs_score_diff_{name}"] = max_diff[name]
+    return result
 
 
 # --------------------------------------------------------------------------- train-step
@@ -239,41 +126,6 @@ TRAIN_STEP_GENERATOR = {"upscale": 4, "img_size": 16, "window_size": 8, "embed_d
                         "depths": (6, 6, 6, 6), "num_heads": (6, 6, 6, 6), "mlp_ratio": 2.0}
 # The demo config's PatchGAN (workflow/config/demo.yaml, optimize.discriminators.patchgan).
 TRAIN_STEP_DISCRIMINATOR = {"name": "patchgan", "ndf": 32, "n_layers": 2, "norm": "none", "spectral_norm": True}
-
-
-@contextmanager
-def _basicsr_importable():
-    """BasicSR 1.4.2 imports ``torchvision.transforms.functional_tensor``, removed from
-    torchvision 0.17+; alias it to ``functional`` (which has what BasicSR uses) for the
-    import only, so nothing outside the benchmark sees the alias."""
-    import sys
-
-    import torchvision.transforms.functional as tv_functional
-
-    name = "torchvision.transforms.functional_tensor"
-    had = name in sys.modules
-    sys.modules.setdefault(name, tv_functional)
-    try:
-        yield
-    finally:
-        if not had:
-            sys.modules.pop(name, None)
-
-
-def import_basicsr():
-    """BasicSR's SwinIR class and GAN loss (``pip install --no-deps basicsr``), or ImportError."""
-    with _basicsr_importable():
-        from basicsr.archs.swinir_arch import SwinIR as BasicSRSwinIR
-        from basicsr.losses.gan_loss import GANLoss
-    return BasicSRSwinIR, GANLoss
-
-
-def basicsr_available() -> bool:
-    try:
-        import_basicsr()
-    except ImportError:
-        return False
-    return True
 
 
 def parse_ints(text: str) -> tuple[int, ...]:
@@ -368,72 +220,42 @@ class OursStep:
                 "loss_d": d_loss.detach()}
 
 
-class ReferenceStep:
-    """The same step as BasicSR takes it (``SRGANModel.optimize_parameters``, BasicSR 1.4.2):
-    ``net_d`` frozen by ``requires_grad``, perceptual loss (here pyiqa's DISTS network) +
-    ``GANLoss('vanilla', loss_weight=gan_weight)``; then the discriminator's real and fake
-    terms, each with its own backward."""
-
-    def __init__(self, generator, discriminator, dists, gan_weight: float, lr_g: float, lr_d: float):
-        _, GANLoss = import_basicsr()
-        self.g, self.d, self.dists = generator, discriminator, dists
-        self.cri_gan = GANLoss("vanilla", loss_weight=gan_weight)
-        self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.9, 0.99))
-        self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=(0.9, 0.99))
-
-    def __call__(self, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
-        for p in self.d.parameters():
-            p.requires_grad = False
-        self.opt_g.zero_grad()
-        output = self.g(lr_img)
-        l_g_percep = self.dists(output, hr).mean()
-        l_g_gan = self.cri_gan(self.d(output), True, is_disc=False)
-        (l_g_percep + l_g_gan).backward()
-        self.opt_g.step()
-
-        for p in self.d.parameters():
-            p.requires_grad = True
-        self.opt_d.zero_grad()
-        l_d_real = self.cri_gan(self.d(hr), True, is_disc=True)
-        l_d_real.backward()
-        l_d_fake = self.cri_gan(self.d(output.detach()), False, is_disc=True)
-        l_d_fake.backward()
-        self.opt_d.step()
-        return {"sr": output.detach(), "loss_fidelity": l_g_percep.detach(),
-                "loss_gan": l_g_gan.detach() / self.cri_gan.loss_weight, "loss_d": (l_d_real + l_d_fake).detach()}
-
-
-def build_train_step_pair(generator: dict, discriminator: dict, gan_weight: float = 0.05, lr_g: float = 2e-4,
-                          lr_d: float = 1e-4, seed: int = 0,
-                          compile_backend: str | None = None) -> tuple[OursStep, ReferenceStep]:
-    """Ours and the reference step over identical weights: BasicSR's SwinIR gets our
-    SwinIR's state dict (strict: the names are the official ones), the reference
-    discriminator is a copy of ours (BasicSR has no PatchGAN), our DISTS-style vgg16
-    metric carries the pyiqa DISTS network's VGG weights and alpha/beta."""
-    import copy
+def build_train_steps(generator: dict, discriminator: dict, gan_weight: float = 0.05, lr_g: float = 2e-4,
+                      lr_d: float = 1e-4, seed: int = 0, compile_backend: str | None = None) -> dict:
+    """``{"ours_reference": OursStep, "ours_fast": OursStep, "reference": ReferenceStep}`` over
+    identical weights: BasicSR's SwinIR gets our SwinIR's state dict (strict: the names are
+    the official ones), every side gets its own copy of one discriminator (BasicSR has no
+    PatchGAN), our DISTS-style vgg16 metrics carry the pyiqa DISTS network's VGG weights and
+    alpha/beta. ``ours_fast`` has the generator's attention and the metric switched to
+    :mod:`asym.accel`, as ``kernels: fast`` does in training."""
+    import warnings
 
     from asym.nets.discriminators import build_discriminator
     from asym.nets.swinir import SwinIR
 
     BasicSRSwinIR, _ = import_basicsr()
     torch.manual_seed(seed)
-    # No stochastic depth: with it the two would draw different random masks.
+    # No stochastic depth: with it the sides would draw different random masks.
     ours_g = SwinIR(in_chans=3, img_range=1.0, upsampler="pixelshuffle", resi_connection="1conv",
                     drop_path_rate=0.0, **generator)
-    import warnings
-
     with warnings.catch_warnings():  # BasicSR calls torch.meshgrid without indexing= (a FutureWarning of torch's)
         warnings.filterwarnings("ignore", message="torch.meshgrid")
         theirs_g = BasicSRSwinIR(in_chans=3, img_range=1.0, upsampler="pixelshuffle", resi_connection="1conv",
                                  drop_path_rate=0.0, **generator)
     theirs_g.load_state_dict(ours_g.state_dict(), strict=True)
     ours_d = build_discriminator(discriminator)
-    theirs_d = copy.deepcopy(ours_d)
     dists = pyiqa_dists_network(seed)
-    metric = matching_dists_style(dists)
-    return (OursStep(ours_g.train(), ours_d.train(), metric, "nonsaturating", gan_weight, lr_g, lr_d,
-                     compile_backend=compile_backend),
-            ReferenceStep(theirs_g.train(), theirs_d.train(), dists, gan_weight, lr_g, lr_d))
+    steps = {}
+    for kernels in KERNELS:
+        g = copy.deepcopy(ours_g)
+        if kernels == "fast":
+            use_fast_attention(g)
+        steps[f"ours_{kernels}"] = OursStep(g.train(), copy.deepcopy(ours_d).train(),
+                                            matching_dists_style(dists, kernels), "nonsaturating", gan_weight,
+                                            lr_g, lr_d, compile_backend=compile_backend)
+    steps["reference"] = ReferenceStep(theirs_g.train(), copy.deepcopy(ours_d).train(), dists, gan_weight, lr_g,
+                                       lr_d)
+    return steps
 
 
 def _hr_batches(n: int, batch_size: int, patch: int, scale: int, seed: int):
@@ -457,22 +279,28 @@ def _rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm().clamp_min(1e-12))
 
 
-def check_agreement(ours: OursStep, theirs: ReferenceStep, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
-    """One step of each from identical states: the largest differences of SR output and
-    losses, and the relative L2 differences of the generator's and discriminator's gradients."""
-    a, b = ours(lr_img, hr), theirs(lr_img, hr)
-    grads = {}
-    for key, na, nb in (("g", ours.g, theirs.g), ("d", ours.d, theirs.d)):
-        ga = torch.cat([p.grad.reshape(-1) for p in na.parameters()])
-        gb = torch.cat([p.grad.reshape(-1) for p in nb.parameters()])
-        grads[key] = _rel_diff(ga, gb)
+def step_outcome(step, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
+    """One step of ``step``: its SR output and losses, and the generator's and discriminator's gradients."""
+    out = step(lr_img, hr)
+    for key, net in (("grad_g", step.g), ("grad_d", step.d)):
+        out[key] = torch.cat([p.grad.reshape(-1) for p in net.parameters()])
+    return out
+
+
+def compare_outcomes(a: dict, b: dict) -> dict:
+    """The largest differences of SR output and losses, the relative L2 differences of the gradients."""
     return {
         "max_abs_sr_diff": float((a["sr"] - b["sr"]).abs().max()),
         "abs_loss_fidelity_diff": float((a["loss_fidelity"] - b["loss_fidelity"]).abs()),
         "abs_loss_gan_diff": float((a["loss_gan"] - b["loss_gan"]).abs()),
         "abs_loss_d_diff": float((a["loss_d"] - b["loss_d"]).abs()),
-        "rel_grad_g_diff": grads["g"], "rel_grad_d_diff": grads["d"],
+        "rel_grad_g_diff": _rel_diff(a["grad_g"], b["grad_g"]), "rel_grad_d_diff": _rel_diff(a["grad_d"], b["grad_d"]),
     }
+
+
+def check_agreement(ours: OursStep, theirs: ReferenceStep, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
+    """One step of each from identical states, compared (:func:`compare_outcomes`)."""
+    return compare_outcomes(step_outcome(ours, lr_img, hr), step_outcome(theirs, lr_img, hr))
 
 
 BREAKDOWN_PARTS = ("generator", "fidelity", "discriminator")
@@ -514,16 +342,15 @@ def component_runners(step, lr_img: torch.Tensor, hr: torch.Tensor) -> dict:
     return {"generator": generator, "fidelity": fidelity, "discriminator": discriminator}
 
 
-def step_breakdown(ours: OursStep, theirs: ReferenceStep, lr_img: torch.Tensor, hr: torch.Tensor,
-                   step_s: dict, n_repeats: int, n_warmup: int) -> dict:
+def step_breakdown(steps: dict, lr_img: torch.Tensor, hr: torch.Tensor, step_s: dict, n_repeats: int,
+                   n_warmup: int) -> dict:
     """Median milliseconds of each part of the step (:func:`component_runners`), part after
-    part, the two sides interleaved for each, and the rest of the median step time
-    ``step_s`` {side: s}."""
-    runners = {"ours": component_runners(ours, lr_img, hr), "reference": component_runners(theirs, lr_img, hr)}
+    part, the sides interleaved for each, and the rest of the median step time ``step_s`` {side: s}."""
+    runners = {side: component_runners(step, lr_img, hr) for side, step in steps.items()}
     timing = {part: interleaved_medians({side: runners[side][part] for side in runners}, n_repeats, n_warmup)
               for part in BREAKDOWN_PARTS}
     out = {}
-    for side in ("ours", "reference"):
+    for side in steps:
         parts = {part: timing[part][side]["median_s"] for part in BREAKDOWN_PARTS}
         parts["rest"] = step_s[side] - sum(parts.values())
         out |= {f"ms_{side}_{part}": 1000 * value for part, value in parts.items()}
@@ -539,7 +366,7 @@ def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | Non
                      discriminator: dict | None = None, n_repeats: int = 15, n_warmup: int = 2, threads: int = 2,
                      seed: int = 0, gan_weight: float = 0.05, compile_backend: str | None = None,
                      breakdown: bool = False) -> dict:
-    """Time one GAN training step, ours vs BasicSR + pyiqa; returns the figures :func:`main` prints."""
+    """Time one GAN training step, ours (both kernel settings) vs BasicSR + pyiqa; returns the figures :func:`main` prints."""
     generator = dict(TRAIN_STEP_GENERATOR if generator is None else generator)
     discriminator = dict(TRAIN_STEP_DISCRIMINATOR if discriminator is None else discriminator)
     scale = generator["upscale"]
@@ -548,38 +375,42 @@ def bench_train_step(batch_size: int = 4, patch: int = 64, generator: dict | Non
                          f"({generator['window_size']}), e.g. {scale * generator['window_size'] * 2}")
     generator["img_size"] = patch // scale  # the stored shift masks match the training patch, as in training
     torch.set_num_threads(threads)
-    ours, theirs = build_train_step_pair(generator, discriminator, gan_weight=gan_weight, seed=seed,
-                                         compile_backend=compile_backend)
+    steps = build_train_steps(generator, discriminator, gan_weight=gan_weight, seed=seed,
+                              compile_backend=compile_backend)
     batches = _hr_batches(n_warmup + n_repeats + 1, batch_size, patch, scale, seed)
-    agreement = check_agreement(ours, theirs, *batches[0])
-    failed = {k: v for k, v in agreement.items() if not v <= AGREEMENT_TOLERANCE[k]}
-    if failed:
-        raise AssertionError(f"ours and the reference disagree before timing: {failed} "
-                             f"(tolerances {AGREEMENT_TOLERANCE})")
-    it = {"ours": iter(batches[1:]), "reference": iter(batches[1:])}
-    timing = interleaved_medians({"ours": lambda: ours(*next(it["ours"])),
-                                  "reference": lambda: theirs(*next(it["reference"]))}, n_repeats, n_warmup)
+    agreement = {}
+    expected = step_outcome(steps["reference"], *batches[0])
+    for side in OURS:  # one step of each from the same weights as the reference's
+        found = compare_outcomes(step_outcome(steps[side], *batches[0]), expected)
+        failed = {k: v for k, v in found.items() if not v <= AGREEMENT_TOLERANCE[k]}
+        if failed:
+            raise AssertionError(f"{side} and the reference disagree before timing: {failed} "
+                                 f"(tolerances {AGREEMENT_TOLERANCE})")
+        agreement |= {f"{key}_{side}": value for key, value in found.items()}
+    it = {side: iter(batches[1:]) for side in steps}
+    timing = interleaved_medians({side: (lambda side=side: steps[side](*next(it[side]))) for side in steps},
+                                 n_repeats, n_warmup)
     parts = {}
     if breakdown:  # after the step timing, which it cannot disturb
-        parts = step_breakdown(ours, theirs, *batches[1], {side: timing[side]["median_s"] for side in timing},
+        parts = step_breakdown(steps, *batches[1], {side: timing[side]["median_s"] for side in timing},
                                n_repeats, n_warmup)
-    ours_rate = batch_size / timing["ours"]["median_s"]
-    theirs_rate = batch_size / timing["reference"]["median_s"]
-    return {
+    rate = {side: batch_size / timing[side]["median_s"] for side in steps}
+    result = {
         "batch_size": batch_size, "patch": patch, "lr_patch": patch // scale, "threads": threads,
         "ours_compiled": compile_backend or "no",
         "n_repeats": n_repeats, "n_warmup": n_warmup, "torch": torch.__version__,
-        "generator": json.dumps(generator), "discriminator": json.dumps(discriminator) + " (same class both sides)",
-        "ours_images_per_s": ours_rate, "reference_images_per_s": theirs_rate,
-        "ours_steps_per_s": 1 / timing["ours"]["median_s"], "reference_steps_per_s": 1 / timing["reference"]["median_s"],
-        "ratio_ours_over_reference": ours_rate / theirs_rate,
-        # Fastest step of each: what a step costs when no other process interferes (bursts of
-        # load on a shared machine can move even a median of a few steps).
-        "best_ratio_ours_over_reference": min(timing["reference"]["all_s"]) / min(timing["ours"]["all_s"]),
-        "cpu_ratio_ours_over_reference": timing["reference"]["cpu_s"] / timing["ours"]["cpu_s"],
-        **agreement,
-        **parts,
+        "generator": json.dumps(generator), "discriminator": json.dumps(discriminator) + " (same class all sides)",
     }
+    for side in steps:
+        result[f"{side}_images_per_s"] = rate[side]
+        result[f"{side}_steps_per_s"] = 1 / timing[side]["median_s"]
+    for side in OURS:
+        result[f"ratio_{side}_over_reference"] = rate[side] / rate["reference"]
+        # Fastest step of each: what a step costs when no other process interferes.
+        result[f"best_ratio_{side}_over_reference"] = min(timing["reference"]["all_s"]) / min(timing[side]["all_s"])
+        result[f"cpu_ratio_{side}_over_reference"] = timing["reference"]["cpu_s"] / timing[side]["cpu_s"]
+    result["ratio_fast_over_reference_kernels"] = rate["ours_fast"] / rate["ours_reference"]
+    return result | agreement | parts
 
 
 def format_result(result: dict) -> str:
@@ -592,14 +423,15 @@ def format_result(result: dict) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Speed benchmarks (see the module docstring).")
     sub = parser.add_subparsers(dest="what", required=True)
-    p = sub.add_parser("assess", help="DISTS scoring: ours (DistsStyle vgg16) vs pyiqa's DISTS")
+    p = sub.add_parser("assess", help="DISTS scoring: ours (DistsStyle vgg16, both kernel settings) vs pyiqa's DISTS")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--size", type=int, default=256, help="image side, pixels")
     p.add_argument("--n-batches", type=int, default=5, help="timed batches (after one warm-up batch)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    t = sub.add_parser("train-step", help="one GAN training step: ours vs BasicSR SwinIR + pyiqa DISTS")
+    t = sub.add_parser("train-step", help="one GAN training step: ours (both kernel settings) vs BasicSR SwinIR + "
+                                          "pyiqa DISTS")
     t.add_argument("--batch-size", type=int, default=4)
     t.add_argument("--patch", type=int, default=64, help="HR patch side, pixels (LR = patch / upscale)")
     t.add_argument("--embed-dim", type=int, default=TRAIN_STEP_GENERATOR["embed_dim"])
@@ -607,7 +439,7 @@ def main(argv=None) -> None:
     t.add_argument("--num-heads", type=parse_ints, default=TRAIN_STEP_GENERATOR["num_heads"], help="e.g. 6,6,6,6")
     t.add_argument("--window-size", type=int, default=TRAIN_STEP_GENERATOR["window_size"])
     t.add_argument("--ndf", type=int, default=TRAIN_STEP_DISCRIMINATOR["ndf"], help="PatchGAN width")
-    # 15: with 7, runs of the same code on this shared 2-core VM scattered 1.20-1.53x
+    # 15: with 7, runs of the same code on a shared 2-core VM scattered widely (docs/performance.md)
     t.add_argument("--repeats", type=int, default=15, help="timed steps per implementation")
     t.add_argument("--warmup", type=int, default=2, help="untimed steps per implementation first")
     t.add_argument("--threads", type=int, default=2)

@@ -2,7 +2,7 @@
 import sys
 
 from asym.codedeps import module_files
-from asym.config import (apply_weight_caches, dumps, evaluator_panel, fit_spec, fitted_files, main_gan_setting, metric_spec, runs, train_spec, transfer_disc_run, transfer_jobs, transfer_spec, transfer_weights,
+from asym.config import (apply_weight_caches, dumps, evaluator_panel, fit_spec, fitted_files, kernels, main_gan_setting, metric_spec, runs, train_spec, transfer_disc_run, transfer_jobs, transfer_spec, transfer_weights,
                          validate)
 
 # Name the files the config came from (--configfile, or the Snakefile's default), so an error says which to fix.
