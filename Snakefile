@@ -16,11 +16,11 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/assess.smk"
+include: "workflow/rules/assess_human.smk"
 include: "workflow/rules/optimize.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/report.smk"
-include: "workflow/rules/assess_human.smk"
 include: "workflow/rules/judge.smk"
 
 

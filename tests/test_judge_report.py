@@ -58,3 +58,16 @@ def test_section_shows_both_rankings():
     text = human_section(evaluation(RUNS), human(RUNS))
     assert 'id="human-ranking"' in text and "Kendall tau" in text and "1.000" in text
     assert text.count("<tr>") == 1 + 5  # header + four runs + bicubic
+
+
+def test_agreement_section():
+    from asym.report.human import agreement_section
+
+    table = pd.DataFrame([
+        {"metric": m, "dataset": "bapps", "category": c, "measure": "2afc", "n": 10, "agreement": a,
+         "ci_low": a - 0.05, "ci_high": a + 0.05, "human_ceiling": 0.8, "lower_better": True}
+        for m, a in (("l1", 0.6), ("dists", 0.7)) for c in ("cnn", "all")])
+    text = agreement_section(table)
+    assert text.index("dists") < text.index("l1")  # best first
+    assert text.count("<tr>") == 1 + 2  # overall rows only
+    assert agreement_section(None) == "" and agreement_section(table.iloc[:0]) == ""

@@ -13,10 +13,11 @@ Command::
         [--pairwise results/analysis/c4_pairwise.csv] \\
         [--stability results/optimize/stability.csv] \\
         [--human results/judge/human_evaluation.csv] \\
+        [--human-agreement results/assess/human_agreement.csv] \\
         --scale demo --config-file results/config.yaml --out report/build/report.html
 
 Sections: scale statement, claims with verdicts next to the paper's sentences,
-assessment correlations, optimization quality per loss without/with GAN and raw
+assessment correlations (and agreement with public human choices, when given), optimization quality per loss without/with GAN and raw
 scores per evaluator, the rank tables, C2's mixed model and C4's pairwise tests
 (when given), the human ranking beside the model panel's (or "no human judgements
 collected"), training stability per discriminator design (when given), transfer results
@@ -45,7 +46,7 @@ import asym
 from asym.analysis import summaries
 from asym.io import InputError, write_text
 from asym.analysis.summaries import CAPTIONS, SCALE_TEXT, VERDICT_RULES
-from asym.report.human import human_section
+from asym.report.human import agreement_section, human_section
 
 #: Table builders shared with the LaTeX report (kept under their old names here).
 fmt = summaries.fmt
@@ -283,7 +284,7 @@ def config_section(config_file: Path | None) -> str:
 
 def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now=None,
                transfer=None, mixed=None, pairwise=None, stability=None, power=None, panels=None,
-               human=None) -> str:
+               human=None, human_agreement=None) -> str:
     now = now or _dt.datetime.now(_dt.UTC)
     figs = "".join(figure_html(Path(f)) for f in figures) or '<p class="note">(no figures)</p>'
     parts = [
@@ -295,6 +296,7 @@ def build_html(claims, corr, evaluation, ranks, figures, scale, config_file, now
         scale_section(scale),
         claims_section(claims),
         assessment_section(corr),
+        agreement_section(human_agreement),
         power_section(power),
         optimization_section(evaluation, ranks),
         human_section(evaluation, human),
@@ -322,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config-file", default=None, help="YAML config shown verbatim")
     p.add_argument("--stability", default=None, help="results/optimize/stability.csv (optional)")
     p.add_argument("--human", default=None, help="results/judge/human_evaluation.csv (optional; asym judge fit)")
+    p.add_argument("--human-agreement", default=None, help="results/assess/human_agreement.csv (optional)")
     p.add_argument("--out", required=True)
     return p
 
@@ -332,6 +335,7 @@ def main(argv=None) -> int:
         tables, extra = summaries.read_results(args)
         extra["stability"] = summaries.read_csv(args.stability) if args.stability else None
         extra["human"] = summaries.read_csv(args.human) if args.human else None
+        extra["human_agreement"] = summaries.read_csv(args.human_agreement) if args.human_agreement else None
         figures = [Path(f) for f in args.figures]
         for f in figures:
             if not f.is_file():

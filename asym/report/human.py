@@ -46,3 +46,21 @@ def human_section(evaluation: pd.DataFrame, human: pd.DataFrame | None) -> str:
             "baseline is shown, not ranked.</p>"
             f'<p id="human-agreement">{summary}</p>'
             f'<table id="human-ranking"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
+
+
+def agreement_section(agreement: pd.DataFrame | None) -> str:
+    """The metrics' agreement with public human choices (``results/assess/human_agreement.csv``):
+    BAPPS 2AFC score and SRIQA-Bench pairwise accuracy, overall rows, best first per set."""
+    if agreement is None or agreement.empty:
+        return ""
+    overall = agreement[agreement["category"] == "all"].sort_values(["dataset", "agreement"], ascending=[True, False])
+    columns = ["dataset", "measure", "metric", "n", "agreement", "ci_low", "ci_high", "human_ceiling"]
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    rows = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>"
+                   for row in overall[columns].itertuples(index=False))
+    return ("<h2>Agreement with human choices</h2>"
+            '<p class="note">How often each metric makes the choice people made, beside its SRCC above: '
+            "the 2AFC score on BAPPS (share of observers the metric sides with) and the pairwise accuracy "
+            "on SRIQA-Bench's SR outputs (pairs people did not tie). human_ceiling: the same score for the "
+            "majority of people. 95 % bootstrap intervals; per-category rows in human_agreement.csv.</p>"
+            f'<table id="human-agreement-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')

@@ -90,6 +90,7 @@ rule report_html:
         config=f"{RES}/config.yaml",
         figures=FIGURES,
         human=HUMAN_INPUT,
+        human_agreement=HUMAN_AGREEMENT,
         code=code("report.html"),
     output:
         f"{REPORT}/report.html",
@@ -97,13 +98,14 @@ rule report_html:
         scale=CFG["scale"],
         transfer=TRANSFER_ARG,
         human=f"--human {HUMAN_EVALUATION}" if HUMAN_INPUT else "",
+        human_agreement=f"--human-agreement {HUMAN_AGREEMENT[0]}" if HUMAN_AGREEMENT else "",
     log:
         f"{RES}/logs/report/report_html.log",
     shell:
         "{PY} -m asym.report.html --claims {input.claims} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --ranks {input.ranks} --mixedlm {input.mixedlm} "
         "--pairwise {input.pairwise} --panels {input.panels} --power {input.power} {params.transfer} "
-        "--stability {input.stability} {params.human} "
+        "--stability {input.stability} {params.human} {params.human_agreement} "
         "--figures {input.figures} --scale {params.scale} --config-file {input.config} --out {output} > {log} 2>&1"
 
 
