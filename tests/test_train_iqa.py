@@ -149,7 +149,9 @@ def test_full_reference_variant_runs_on_the_same_code(tiny_cfg, tiny_workdir):
 
 def koniq_like(root: Path, n: int = 12) -> Path:
     """A KonIQ-10k layout with ``n`` 24x24 images (grey level follows MOS)."""
-    rows = [(f"{1000 + k}.jpg", round(1.2 + 3.6 * k / (n - 1), 2), 0.0) for k in range(n)]
+    # MOS from 1.2 to 4.8 and MOS_zscore (rescaled to 0-100 as released; the reader's default label)
+    rows = [(f"{1000 + k}.jpg", round(1.2 + 3.6 * k / (n - 1), 2), round(10 + 80 * k / (n - 1), 2))
+            for k in range(n)]
     return build_koniq10k(root, rows=rows, size=24)
 
 
