@@ -4,7 +4,6 @@ pairwise agreement of the assessment stage, on small copies laid out as the sets
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 

@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 import pytest
+from judge_fixtures import build
 
 from asym.judge.invite import invite
 from asym.judge.manifest import completion_code, load_study
 from asym.judge.store import Store
-from judge_fixtures import build
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = [pytest.mark.integration,

@@ -7,13 +7,13 @@ run k's output by 0.5 + 0.7k px) with a known error rate, so the fitted order is
 import numpy as np
 import pandas as pd
 import pytest
+from judge_fixtures import blur_rank, build
 
 from asym.judge.fit import EVALUATION_COLUMNS, fit
 from asym.judge.invite import invite
 from asym.judge.manifest import load_study
 from asym.judge.screening import circular_triads
 from asym.judge.store import Store, now
-from judge_fixtures import blur_rank, build
 
 # Quality order the scripted observers see: the HR reference, then runs by blur, and bicubic last
 # (x4 bicubic upsampling of 64 px images is blurrier than the fixture's largest blur).
@@ -32,9 +32,7 @@ def scripted_answers(study_dir, order, observer, error_rate, rng, attentive=True
         if trial["kind"] == "catch_degraded":
             good = "left" if left == "reference" else "right"
             choice = good if attentive else ("left" if good == "right" else "right")
-        elif trial["kind"] == "catch_identical":
-            choice = "left" if rng.random() < 0.5 else "right"
-        elif not attentive:
+        elif trial["kind"] == "catch_identical" or not attentive:
             choice = "left" if rng.random() < 0.5 else "right"
         else:
             better = "left" if rank[left] < rank[right] else "right"

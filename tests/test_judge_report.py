@@ -1,6 +1,5 @@
 """The human ranking beside the model panel's (asym.analysis.human) and its report section."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

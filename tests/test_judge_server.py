@@ -10,13 +10,13 @@ import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
+from judge_fixtures import build, write_inputs
 
 from asym.io import InputError
 from asym.judge.invite import invite
 from asym.judge.manifest import completion_code, load_study
-from asym.judge.store import Store
 from asym.judge.server import MAX_BODY, create_app, is_loopback
-from judge_fixtures import build, write_inputs
+from asym.judge.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +127,9 @@ def test_images_are_served_from_the_manifest(study):
 
 
 def test_localhost_by_default():
-    from asym.judge import cli as judge_cli
     import argparse
+
+    from asym.judge import cli as judge_cli
 
     parser = argparse.ArgumentParser()
     judge_cli.add_parser(parser.add_subparsers(dest="command"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from judge_fixtures import TINY, write_inputs
 
 from asym.cli import main
-from judge_fixtures import TINY, write_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 

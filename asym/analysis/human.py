@@ -54,7 +54,7 @@ def human_vs_panel(evaluation: pd.DataFrame, human: pd.DataFrame | None) -> tupl
     trained["human_rank"] = trained["human_score"].rank(ascending=False, method="min").astype("Int64")
     trained["panel_rank"] = trained["panel_score"].rank(ascending=False, method="min").astype("Int64")
     both = trained.dropna(subset=["human_score", "panel_score"])
-    agreement = {"n_runs": int(len(both)), "kendall_tau": np.nan, "p_value": np.nan, "concordant_share": np.nan,
+    agreement = {"n_runs": len(both), "kendall_tau": np.nan, "p_value": np.nan, "concordant_share": np.nan,
                  "panel": ", ".join(panel_evaluators)}
     if len(both) >= 3:
         tau, pval = sps.kendalltau(both["human_score"], both["panel_score"])

@@ -143,4 +143,6 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import asym.errors
+
+    asym.errors.run(main)

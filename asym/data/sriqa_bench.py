@@ -92,6 +92,8 @@ def _pairs_from_mos(root: Path) -> pd.DataFrame:
             except (IndexError, ValueError) as exc:
                 raise InputError(f"{file} line {number}: expected '<content>_<Method>.png,<score>', got "
                                  f"{line!r}; {FIX}") from exc
+            if content != file.stem:
+                raise InputError(f"{file} line {number}: image {parts[0]!r} is not of content {file.stem!r}; {FIX}")
         methods = sorted(scores)
         for i, a in enumerate(methods):
             for b in methods[i + 1:]:

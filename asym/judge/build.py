@@ -29,8 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from asym.config import load_config, runs, train_spec, validate
-from asym.io import InputError
-from asym.io import atomic_path, write_png
+from asym.io import InputError, atomic_path, write_png
 from asym.judge import design
 from asym.judge.manifest import MANIFEST, STIMULI
 from asym.optimize.runrecord import read_run_record, run_traits

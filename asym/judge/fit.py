@@ -38,8 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asym.io import InputError
-from asym.io import write_csv
+from asym.io import InputError, write_csv
 from asym.judge.manifest import load_study
 from asym.judge.screening import screen
 from asym.judge.store import Store
