@@ -271,6 +271,13 @@ def test_tile_origins_do_not_overlap_and_spread():
             assert abs(t1 - t2) >= 192 or abs(l1 - l2) >= 192
     assert origins[0] == (8, 12) and origins[-1] == (200, 396)  # first and last tile of the centred grid
     assert prepare_mod.tile_origins(300, 300, 192, 2) == []  # only one whole tile fits
+    # Given the image: the most detailed tiles, in grid order (a flat image with two textured tiles).
+    image = np.full((400, 600, 3), 128, dtype=np.uint8)
+    rng = np.random.default_rng(0)
+    for top, left in ((8, 204), (200, 12)):
+        image[top:top + 192, left:left + 192] = rng.integers(0, 256, (192, 192, 3), dtype=np.uint8)
+    assert prepare_mod.tile_origins(400, 600, 192, 2, image) == [(8, 204), (200, 12)]
+    assert prepare_mod.detail(image[8:200, 204:396]) > prepare_mod.detail(image[8:200, 12:204]) == 0.0
     assert prepare_mod.tile_origins(192, 192, 192, 1) == [(0, 0)]
 
 

@@ -13,8 +13,8 @@ training) and writes::
 
     <out>/splits.csv                                  image, split, source_file
     <out>/sr/train/<image>.png                        full-resolution training images
-    <out>/sr/test/<image>-c<k>.png                    sr_test_crops non-overlapping crops per test
-                                                      photograph, sr_test_size pixels square
+    <out>/sr/test/<image>-c<k>.png                    the sr_test_crops most detailed non-overlapping
+                                                      tiles of each test photograph, sr_test_size square
     <out>/sr/test_crops.csv                           image, source, top, left, size (the source
                                                       photograph of every test crop: resample by it)
     <out>/iqa/synthetic/reference/<image>.png         centre crop, iqa_size pixels square
@@ -204,19 +204,32 @@ def split_images(sources: pd.DataFrame, seed: int, n_sr_test: int, n_iqa: int,
     return splits
 
 
-def tile_origins(height: int, width: int, size: int, count: int) -> list[tuple[int, int]]:
-    """(top, left) of ``count`` non-overlapping ``size`` x ``size`` tiles of an image.
+def detail(tile: np.ndarray) -> float:
+    """Mean absolute horizontal + vertical difference of the grey levels: how much detail a tile has."""
+    grey = tile.astype(np.float64).mean(axis=2)
+    return float(np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean())
 
-    The image is cut into the centred grid of whole tiles (row-major); ``count`` of
-    them are taken evenly spaced along that order, so the crops spread over the
-    photograph instead of bunching at one corner. Fewer tiles than ``count``: [].
+
+def tile_origins(height: int, width: int, size: int, count: int,
+                 image: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """(top, left) of ``count`` non-overlapping ``size`` x ``size`` tiles of an image, row-major.
+
+    The image is cut into the centred grid of whole tiles. With ``image`` the ``count``
+    tiles with the most detail (:func:`detail`) are taken: a flat tile (sky, out-of-focus
+    background, black space) is reconstructed almost perfectly by any upscaler, so it
+    tells nothing about super-resolution and only dilutes differences between methods.
+    Without, ``count`` tiles evenly spaced along the grid. Fewer tiles than ``count``: [].
     """
     rows, cols = height // size, width // size
     if rows * cols < count or count < 1:
         return []
     top0, left0 = (height - rows * size) // 2, (width - cols * size) // 2
     grid = [(top0 + r * size, left0 + c * size) for r in range(rows) for c in range(cols)]
-    picks = np.linspace(0, len(grid) - 1, count).round().astype(int)
+    if image is None:
+        picks = np.linspace(0, len(grid) - 1, count).round().astype(int)
+    else:
+        energy = [detail(image[t:t + size, left:left + size]) for t, left in grid]
+        picks = sorted(np.argsort(-np.asarray(energy), kind="stable")[:count])
     return [grid[i] for i in picks]
 
 
@@ -241,7 +254,7 @@ def write_sr(out: Path, images: dict, splits: dict, test_size: int, n_crops: int
             write_png(images[name], out / "sr" / "train" / f"{name}.png")
         elif split == "sr_test":
             height, width = images[name].shape[:2]
-            origins = tile_origins(height, width, test_size, n_crops)
+            origins = tile_origins(height, width, test_size, n_crops, images[name])
             if not origins:
                 raise InputError(f"reference image '{name}' is {width}x{height} pixels, too small for "
                                  f"{n_crops} non-overlapping {test_size}-pixel test crops")
@@ -310,8 +323,9 @@ def readme_text(sources: pd.DataFrame, splits: dict, params: dict, n_scores: int
          "training; photographs of one scene (stereo pair) stay together in `sr_train`."),
         f"- `sr/train/`: {counts['sr_train']} full-resolution training images (PNG).",
         (f"- `sr/test/`: {counts['sr_test'] * params['sr_test_crops']} crops of "
-         f"{test_side}x{test_side} pixels, {params['sr_test_crops']} non-overlapping ones from each "
-         f"of {counts['sr_test']} photographs (HR; bicubic x{SR_SCALE} gives the LR input). "
+         f"{test_side}x{test_side} pixels, the {params['sr_test_crops']} most detailed non-overlapping "
+         f"tiles of each of {counts['sr_test']} photographs (flat tiles tell nothing about "
+         f"super-resolution; HR; bicubic x{SR_SCALE} gives the LR input). "
          f"`sr/{TEST_CROPS_CSV}` names each crop's source photograph and position: crops of one "
          "photograph are not independent, so any resampling over test images draws whole "
          "photographs."),
