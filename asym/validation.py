@@ -46,6 +46,22 @@ def backbone_names() -> frozenset[str]:
 
 
 @cache
+def is_timm_model(name: str) -> bool:
+    """Whether timm has a model of this name: build_backbone builds any timm CNN outside
+    BACKBONES in timm's features_only mode (e.g. the small resnet18 of tests and quick
+    configs). Imports timm, so it is asked only about names outside BACKBONES."""
+    try:
+        import timm
+    except ImportError:
+        return False
+    return name in timm.list_models(name)
+
+
+def _unknown_backbone(name, backbones) -> bool:
+    return name not in backbones and not (isinstance(name, str) and is_timm_model(name))
+
+
+@cache
 def discriminator_names() -> frozenset[str]:
     return _dict_keys(PACKAGE / "nets" / "discriminators.py", "DISCRIMINATORS")
 
@@ -74,7 +90,7 @@ def registry_problems(cfg: dict) -> list[str]:
     problems = []
     backbones, pyiqa = backbone_names(), pyiqa_names()
     for name, spec in cfg.get("metrics", {}).items():
-        if spec.get("kind") == "dists_style" and "backbone" in spec and spec["backbone"] not in backbones:
+        if spec.get("kind") == "dists_style" and "backbone" in spec and _unknown_backbone(spec["backbone"], backbones):
             problems.append(_unknown(f"metrics.{name}.backbone", spec["backbone"], backbones))
         if spec.get("kind") == "pyiqa" and "name" in spec and pyiqa is not None and spec["name"] not in pyiqa:
             problems.append(f"metrics.{name}.name: {spec['name']!r} is not a pyiqa metric; pyiqa's names include "
@@ -87,10 +103,10 @@ def registry_problems(cfg: dict) -> list[str]:
     for name, disc in optimize.get("discriminators", {}).items():
         if disc.get("name") not in discriminator_names():
             problems.append(_unknown(f"optimize.discriminators.{name}.name", disc.get("name"), discriminator_names()))
-        if "backbone" in disc and disc["backbone"] not in backbones:
+        if "backbone" in disc and _unknown_backbone(disc["backbone"], backbones):
             problems.append(_unknown(f"optimize.discriminators.{name}.backbone", disc["backbone"], backbones))
     for name, spec in (cfg.get("transfer") or {}).get("backbones", {}).items():
-        if "backbone" in spec and spec["backbone"] not in backbones:
+        if "backbone" in spec and _unknown_backbone(spec["backbone"], backbones):
             problems.append(_unknown(f"transfer.backbones.{name}.backbone", spec["backbone"], backbones))
     return problems
 
