@@ -150,3 +150,15 @@ def test_database_outlives_a_rebuild_and_refuses_another_design(tmp_path):
     build_study(cfg, folder, runs_dir=runs_dir, test_dir=test_dir, seed=1)  # another draw of the design
     with pytest.raises(InputError, match="another build of the study"):
         create_app(folder)
+
+
+def test_reference_is_shown_when_asked(tmp_path):
+    _, folder = build(tmp_path, max_all=4, per_condition=2, show_reference=True)
+    (_, link), = invite(folder, 1)
+    client = TestClient(create_app(folder))
+    page = client.get(f"/o/{token_of(link)}/trial").text
+    reference = page.split('id="reference" src="/img/')[1].split('"')[0]
+    study = load_study(folder)
+    assert any(t["reference_sha"] == reference for t in study.trials.values())
+    assert client.get(f"/img/{reference}").status_code == 200
+    assert "reference" in client.get(f"/o/{token_of(link)}").text
