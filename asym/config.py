@@ -263,12 +263,12 @@ def _disc_arm_problems(cfg: dict, name: str, design: dict | None) -> list[str]:
         return [f"{where}: init {DISC_INIT!r} needs 'discriminator' (the design whose trained weights it reuses)"]
     src = spec.get("disc_runs")
     if not src:
-        return [f"{where}: init {DISC_INIT!r} needs disc_runs: {{loss: <a loss>, setting: <a GAN setting of "
-                f"{spec['discriminator']!r}>}} (its runs of every optimize seed are drawn from)"]
+        return [(f"{where}: init {DISC_INIT!r} needs disc_runs: {{loss: <a loss>, setting: <a GAN setting of "
+                 f"{spec['discriminator']!r}>}} (its runs of every optimize seed are drawn from)")]
     setting = next((a for a in cfg["optimize"]["adversarial"] if a["name"] == src["setting"]), None)
     if setting is None or setting.get("discriminator") != spec["discriminator"]:
-        return [f"{where}.disc_runs.setting: {src['setting']!r} is not an adversarial setting that trains the "
-                f"{spec['discriminator']!r} discriminator"]
+        return [(f"{where}.disc_runs.setting: {src['setting']!r} is not an adversarial setting that trains the "
+                 f"{spec['discriminator']!r} discriminator")]
     if not transfer_disc_runs(cfg, name):
         return [f"{where}.disc_runs: setting {src['setting']!r} is not trained with loss {src['loss']!r}"]
     return []
