@@ -69,6 +69,19 @@ def write_evaluation_and_ranks(ev_path, ranks_path):
     pd.DataFrame(ranks).to_csv(ranks_path, index=False)
 
 
+def write_record(run_dir, fidelity, adversarial):
+    """The run.json training writes beside its log (asym.optimize.runrecord), with these traits."""
+    import json
+
+    traits = {"generator": "swinir", "fidelity": fidelity, "adversarial": adversarial,
+              "setting": "patchgan-w0.05" if adversarial else "nogan",
+              "discriminator": "patchgan" if adversarial else "none",
+              "objective": "nonsaturating" if adversarial else "none", "level": "patch" if adversarial else "none",
+              "family": "conv" if adversarial else "none", "gan_weight": 0.05 if adversarial else 0.0, "seed": 0}
+    (run_dir / "run.json").write_text(json.dumps({"run": run_dir.name, "spec": {}, "traits": traits,
+                                                  "status": "finished", "code_digest": None}))
+
+
 def write_logs(root):
     paths = []
     steps = np.arange(0, 60, 10)
@@ -83,6 +96,7 @@ def write_logs(root):
                 "d_real_acc": np.nan, "d_fake_acc": np.nan, "grad_norm_g": 1.0,
                 "grad_norm_d": np.nan, "lr": 5e-4, "seconds": steps * 0.1})
             log.to_csv(run / "train_log.csv", index=False)
+            write_record(run, m, adv)
             paths.append(run / "train_log.csv")
     return paths
 
@@ -146,9 +160,16 @@ def test_training_cli_without_gan_runs(tmp_path):
     assert_written(out)
 
 
-def test_parse_run_name():
-    assert runlogs.parse_run_name("dists_vgg16-R__patchgan-w0.05__s1") == ("dists_vgg16-R", "patchgan-w0.05")
-    assert runlogs.parse_run_name("odd") == ("odd", "")
+def test_logs_take_traits_from_run_json_not_names(tmp_path):
+    logs = write_logs(tmp_path / "runs")
+    odd = logs[0].parent.with_name("renamed")
+    logs[0].parent.rename(odd)
+    table = runlogs.load_logs([odd / "train_log.csv", *logs[1:]])
+    assert "renamed" not in set(table["run"])  # the run's name and traits come from run.json, not the folder
+    assert set(table["fidelity"]) == {"l1", "ssim"}
+    (odd / "run.json").unlink()
+    with pytest.raises(Exception, match="run.json"):
+        runlogs.load_logs([odd / "train_log.csv"])
 
 
 def test_save_rejects_non_png(tmp_path):

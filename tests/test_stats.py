@@ -149,27 +149,60 @@ def test_normalize_evaluations_flips_lower_better():
 # Paired differences
 # --------------------------------------------------------------------------- #
 def test_sign_flip_exact_small_sample():
-    from asym.analysis.stats import sign_flip_p
+    from asym.analysis.inference import sign_flip_test
 
-    # all 3 positive: only the identity (and nothing else) reaches the observed mean
-    assert sign_flip_p([1.0, 2.0, 3.0], n_perm=100) == pytest.approx(1 / 8)
-    assert sign_flip_p([1.0, 2.0, 3.0], n_perm=100, alternative="less") == pytest.approx(1.0)
-    assert sign_flip_p([1.0, 2.0, 3.0], n_perm=100, alternative="two-sided") == pytest.approx(2 / 8)
-    assert np.isnan(sign_flip_p([np.nan]))
-    with pytest.raises(ValueError):
-        sign_flip_p([1.0], alternative="bigger")
+    # 3 positive differences: only the identity pattern is as extreme, p = 1/8
+    assert sign_flip_test([1.0, 2.0, 3.0], n_perm=100) == pytest.approx(1 / 8)
+    assert sign_flip_test([1.0, 2.0, 3.0], n_perm=100, alternative="less") == pytest.approx(1.0)
+    assert sign_flip_test([1.0, 2.0, 3.0], shift=10.0, alternative="less") == pytest.approx(1 / 8)
+    assert np.isnan(sign_flip_test([np.nan]))
 
 
-def test_paired_mean_test_planted_effect_vs_none():
-    from asym.analysis.stats import paired_mean_test
+def test_tost_needs_the_difference_inside_the_margin():
+    from asym.analysis.inference import tost_sign_flip
 
     rng = np.random.default_rng(0)
-    effect = paired_mean_test(0.5 + rng.normal(scale=0.2, size=40), n_boot=500, n_perm=500, seed=1)
-    assert effect["n"] == 40 and effect["ci_low"] > 0.35 and effect["ci_high"] < 0.65
-    assert effect["p_value"] == pytest.approx(1 / 501)  # Monte-Carlo branch, +1 correction
-    null = paired_mean_test(rng.normal(scale=0.2, size=40), n_boot=500, n_perm=500, seed=1)
-    assert null["ci_low"] < 0 < null["ci_high"] and null["p_value"] > 0.05
-    empty = paired_mean_test([np.nan, np.inf])
-    assert empty["n"] == 0 and np.isnan(empty["estimate"])
-    again = paired_mean_test(0.5 + np.arange(5.0), n_boot=100, seed=3)
-    assert again == paired_mean_test(0.5 + np.arange(5.0), n_boot=100, seed=3)
+    inside = tost_sign_flip(rng.normal(scale=0.01, size=12), margin=0.05)
+    outside = tost_sign_flip(0.1 + rng.normal(scale=0.01, size=12), margin=0.05)
+    assert inside <= 2 ** -12 + 1e-12 and outside > 0.5
+
+
+def test_two_sample_relabelling_is_exact():
+    from asym.analysis.inference import two_sample_min_p, two_sample_perm_p
+
+    assert two_sample_perm_p([3.0, 4.0], [1.0, 2.0]) == pytest.approx(1 / 6)  # C(4, 2) splits
+    assert two_sample_min_p(2, 2) == pytest.approx(1 / 6)
+    assert two_sample_perm_p([3.0, 4.0], [1.0, 2.0], "less") == pytest.approx(1.0)
+
+
+def test_holm_adjusts_and_counts_untestable_claims():
+    from asym.analysis.inference import holm, verdict
+
+    adj = holm([0.01, 0.04, np.nan])
+    assert adj == pytest.approx([0.03, 0.08, 1.0])
+    assert verdict(0.03, 1.0, True, 0.05) == "supported"
+    assert verdict(0.03, 1.0, False, 0.05) == "inconclusive"   # underpowered design
+    assert verdict(0.5, 0.01, True, 0.05) == "not_supported"
+
+
+def test_ols_terms_matches_least_squares_and_flags_inestimable():
+    from asym.analysis.inference import ols_terms
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=30)
+    y = 1.0 + 2.0 * x + rng.normal(scale=0.1, size=30)
+    X = np.column_stack([np.ones(30), x, np.zeros(30)])
+    fit = ols_terms(y, X, ["b0", "b1", "never"])
+    assert fit["b1"][0] == pytest.approx(np.polyfit(x, y, 1)[0]) and fit["_df"] == 28
+    assert np.isnan(fit["never"][0])
+
+
+def test_hierarchical_bootstrap_resamples_runs():
+    from asym.analysis.runs import bootstrap_mean, hierarchical_group_means
+
+    Q = np.array([[0.0, 0.0], [2.0, 2.0], [5.0, 5.0], [5.0, 5.0]])  # runs x images
+    draws = hierarchical_group_means(Q, [0, 0, 1, 1], [np.arange(2)], 400, 0)
+    assert draws[:, 0].std() > 0.5          # two different runs: the group mean moves
+    assert np.allclose(draws[:, 1], 5.0)    # two equal runs: it does not
+    m, lo, hi = bootstrap_mean([1.0, 2.0, 3.0], 200, 0)
+    assert lo <= m <= hi

@@ -1,9 +1,10 @@
 """Generic statistics for the assessment and optimization analyses.
 
 Everything here is plain numpy/scipy/pandas (no torch) so that analysis and
-figures can run on any machine. The functions are used by
-``asym.analysis.claims`` (claim tests) and by the assessment stage, which writes
-``results/assess/correlations.csv`` through :func:`correlation_table`.
+figures can run on any machine. The functions are used by the assessment stage,
+which writes ``results/assess/correlations.csv`` through :func:`correlation_table`,
+and by the run-quality core of the claims (:mod:`asym.analysis.runs`); the claims'
+tests live in :mod:`asym.analysis.inference`.
 
 Conventions
 -----------
@@ -33,10 +34,8 @@ __all__ = [
     "krcc",
     "logistic_plcc",
     "normalize_evaluations",
-    "paired_mean_test",
     "plcc",
     "quality_direction",
-    "sign_flip_p",
     "srcc",
     "stable_seed",
 ]
@@ -405,68 +404,3 @@ def normalize_evaluations(eval_df: pd.DataFrame) -> pd.DataFrame:
     sign = np.where(as_bool(out["lower_better"].to_numpy()), -1.0, 1.0)
     out["quality"] = z.to_numpy() * sign
     return out
-
-
-# --------------------------------------------------------------------------- #
-# Paired differences (C3, C4, C5): mean, bootstrap CI, sign-flip permutation p
-# --------------------------------------------------------------------------- #
-def sign_flip_p(diffs, n_perm: int = 2000, seed: int = 0, alternative: str = "greater") -> float:
-    """Permutation p-value of the mean of paired differences (sign-flip test).
-
-    H0: each difference is symmetric around 0 (the two conditions of a pair are
-    exchangeable), so flipping its sign leaves the distribution unchanged.
-    ``alternative`` is "greater" (H1: mean > 0), "less" or "two-sided"
-    (|mean| compared). Exact over all 2^n sign patterns when 2^n <= ``n_perm``
-    (identity included, so p >= 2^-n); otherwise ``n_perm`` random patterns
-    with the +1 correction, p = (1 + #{extreme}) / (n_perm + 1). NaN if no
-    finite difference is given.
-    """
-    d = np.asarray(diffs, dtype=float).ravel()
-    d = d[np.isfinite(d)]
-    if d.size == 0:
-        return float("nan")
-    if alternative not in ("greater", "less", "two-sided"):
-        raise ValueError(f"alternative must be greater, less or two-sided, got {alternative!r}")
-    obs = d.mean()
-    if 2 ** d.size <= n_perm:
-        signs = 1.0 - 2.0 * ((np.arange(2 ** d.size)[:, None] >> np.arange(d.size)) & 1)
-        exact = True
-    else:
-        rng = np.random.default_rng([int(seed), 3])
-        signs = rng.choice([-1.0, 1.0], size=(n_perm, d.size))
-        exact = False
-    means = (signs * d).mean(axis=1)
-    tol = 1e-12 * max(1.0, abs(obs))
-    if alternative == "greater":
-        hits = means >= obs - tol
-    elif alternative == "less":
-        hits = means <= obs + tol
-    else:
-        hits = np.abs(means) >= abs(obs) - tol
-    if exact:
-        return float(hits.mean())
-    return float((1 + hits.sum()) / (n_perm + 1))
-
-
-def paired_mean_test(diffs, n_boot: int = 1000, n_perm: int = 2000, seed: int = 0,
-                     ci: float = 0.95, alternative: str = "greater") -> dict:
-    """Mean of paired differences with a percentile-bootstrap CI and a sign-flip p.
-
-    ``diffs`` holds one difference per matched unit (e.g. SRCC with discriminator
-    minus random initialization for one backbone x dataset x seed); the units
-    are the resampling unit of the bootstrap (``n_boot`` draws with replacement)
-    and of the permutation test (:func:`sign_flip_p`). Non-finite entries are
-    dropped. Returns ``{"estimate", "ci_low", "ci_high", "p_value", "n"}``; with
-    no unit everything is NaN and n = 0, with one unit the CI collapses to it.
-    """
-    d = np.asarray(diffs, dtype=float).ravel()
-    d = d[np.isfinite(d)]
-    if d.size == 0:
-        nan = float("nan")
-        return {"estimate": nan, "ci_low": nan, "ci_high": nan, "p_value": nan, "n": 0}
-    rng = np.random.default_rng([int(seed), 4])
-    boot = d[rng.integers(0, d.size, size=(n_boot, d.size))].mean(axis=1)
-    a = (1.0 - ci) / 2.0
-    lo, hi = np.quantile(boot, [a, 1.0 - a])
-    return {"estimate": float(d.mean()), "ci_low": float(lo), "ci_high": float(hi),
-            "p_value": sign_flip_p(d, n_perm, seed, alternative), "n": int(d.size)}

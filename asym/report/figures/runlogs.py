@@ -13,33 +13,26 @@ import numpy as np
 import pandas as pd
 
 from asym.io import InputError
-
-
-def parse_run_name(name: str) -> tuple[str, str]:
-    """(fidelity, setting) from "<fidelity>__<setting>__s<seed>"; else (name, "")."""
-    parts = name.split("__")
-    if len(parts) >= 3 and parts[-1].startswith("s"):
-        return "__".join(parts[:-2]), parts[-2]
-    return name, ""
+from asym.optimize.runrecord import read_run_record
+from asym.optimize.stability import read_log
 
 
 def load_logs(paths) -> pd.DataFrame:
-    """Concatenate train logs, adding ``run``, ``fidelity``, ``setting``, ``adversarial``."""
+    """Concatenate train logs, adding ``run``, ``fidelity``, ``setting``, ``adversarial``.
+
+    Each log is read by the one train-log reader (:func:`asym.optimize.stability.read_log`),
+    and what the run was comes from the ``run.json`` beside it
+    (:func:`asym.optimize.runrecord.read_run_record`); run names are never parsed.
+    """
     frames = []
     for p in map(Path, paths):
-        if not p.is_file():
-            raise InputError(f"training log not found: {p}")
-        log = pd.read_csv(p)
-        if "step" not in log or "loss_fidelity" not in log:
-            raise InputError(f"{p} lacks the columns step / loss_fidelity")
-        run = p.parent.name
-        fidelity, setting = parse_run_name(run)
-        gan = pd.to_numeric(log.get("loss_gan", pd.Series(dtype=float)), errors="coerce")
-        log["run"] = run
-        log["fidelity"] = fidelity
-        log["setting"] = setting
-        # GAN columns are empty for runs without an adversarial term
-        log["adversarial"] = bool(np.isfinite(gan).any())
+        log = read_log(p)
+        record = read_run_record(p.parent)
+        traits = record["traits"]
+        log["run"] = record["run"]
+        log["fidelity"] = str(traits["fidelity"])
+        log["setting"] = str(traits["setting"])
+        log["adversarial"] = bool(traits["adversarial"])
         frames.append(log)
     if not frames:
         raise InputError("no training logs given")

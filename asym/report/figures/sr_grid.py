@@ -35,7 +35,6 @@ from PIL import Image
 
 from asym.analysis.baseline import trained_runs
 from asym.report.figures import style
-from asym.report.figures.runlogs import parse_run_name
 from asym.io import InputError, read_rgb
 from asym.analysis.stats import as_bool
 
@@ -48,10 +47,11 @@ def run_table(evaluation: pd.DataFrame) -> pd.DataFrame:
     missing = set(cols) - set(evaluation.columns)
     if missing:
         raise InputError(f"evaluation table lacks columns {sorted(missing)}")
-    runs = trained_runs(evaluation)[cols].drop_duplicates("run").copy()
+    extra = ["setting"] if "setting" in evaluation.columns else []  # from each run's run.json
+    runs = trained_runs(evaluation)[cols + extra].drop_duplicates("run").copy()
     runs["adversarial"] = as_bool(runs["adversarial"].to_numpy())
-    runs["setting"] = [parse_run_name(r)[1] or ("nogan" if not a else str(d))
-                       for r, a, d in zip(runs["run"], runs["adversarial"], runs["discriminator"])]
+    if not extra:  # tables from before the setting column: name the setting by its design
+        runs["setting"] = ["nogan" if not a else str(d) for a, d in zip(runs["adversarial"], runs["discriminator"])]
     return runs.reset_index(drop=True)
 
 

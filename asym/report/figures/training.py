@@ -10,9 +10,9 @@ Left: fidelity loss against step, one line per run, colour = fidelity loss,
 line style = without (solid) / with (dashed) the adversarial loss. Losses of
 different metrics live on different scales, so each curve is divided by its
 first logged value (log axis) when all of them are positive. Right (only if
-some run has a GAN): discriminator loss against step. The run name is the
-folder holding each log ("<fidelity>__<setting>__s<seed>"); a run is
-adversarial when its log has GAN losses. Writes the PNG and a PDF beside it.
+some run has a GAN): discriminator loss against step. What each run was (loss,
+setting, adversarial) comes from the run.json beside its log
+(:func:`asym.report.figures.runlogs.load_logs`). Writes the PNG and a PDF beside it.
 """
 
 from __future__ import annotations
