@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import secrets
 
+from asym.io import InputError
 from asym.judge.design import observer_order
 from asym.judge.manifest import load_study
 from asym.judge.store import Store
@@ -23,7 +24,7 @@ from asym.judge.store import Store
 def invite(study_dir, n: int, base_url: str = "http://127.0.0.1:8765") -> list[tuple[str, str]]:
     """Create ``n`` observers in the study's database; return ``(observer_id, link)`` pairs."""
     if n < 1:
-        raise ValueError(f"--n must be at least 1 observer, got {n}")
+        raise InputError(f"asym judge invite: --n must be at least 1 observer, got {n}")
     study = load_study(study_dir, verify=False)
     store = Store(study.database, study.fingerprint)
     existing = store.observer_ids()
