@@ -131,3 +131,17 @@ def test_sriqa_pairwise_accuracy_with_a_real_metric(tmp_path):
     # people prefer the less noised output in every non-tied pair, and so does L1
     assert row["agreement"] == 1.0 and row["measure"] == "pairwise_accuracy"
     assert row["n"] == 6  # 3 pairs x 2 contents, none tied overall (HAT vs SwinIR: one win, one tie)
+
+
+def test_twoafc_command_writes_the_table(tmp_path):
+    import pandas as pd
+
+    from asym.assess.twoafc import COLUMNS, main
+
+    make_bapps(tmp_path / "bapps")
+    out = tmp_path / "out.csv"
+    main(["--set", "bapps", "--root", str(tmp_path / "bapps"), "--metric", "l1", "--spec", '{"kind": "l1"}',
+          "--n-boot", "50", "--out", str(out)])
+    table = pd.read_csv(out)
+    assert list(table.columns) == COLUMNS and list(table["category"]) == ["cnn", "all"]
+    assert (table["metric"] == "l1").all() and (table["dataset"] == "bapps").all()
