@@ -12,6 +12,10 @@ The pieces, each its own module with one job:
 * :mod:`asym.judge.screening` catch-trial accuracy, side bias, circular triads per observer
 * :mod:`asym.judge.fit`      ``asym judge fit``: Bradley-Terry per image and overall, bootstrap,
   rows in the evaluation.csv contract with evaluator ``human``
+* :mod:`asym.judge.cli`      the ``asym judge`` subcommands
+
+A study is a folder (``manifest.json`` + ``stimuli/``); its answers live in
+``<study>.sqlite`` beside it, so rebuilding the study never deletes them.
 
 No judgement is ever synthesized here: answers come only from observers through the
 server. The scripted observer of the browser tests lives in ``tests/`` only.
