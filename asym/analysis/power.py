@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from asym.analysis import inference as inf
-from asym.analysis.c1_c2 import DEFAULT_THRESHOLD, c1_test, c2_test
+from asym.analysis.c1_c2 import DEFAULT_THRESHOLD, MIN_METRICS, c1_test, c2_test
 from asym.analysis.c3 import DEFAULT_MARGIN, c3_test
 from asym.analysis.c1_c2 import c1_min_p, c2_min_p
 from asym.analysis.c4 import c4_test, design_matrix, ideal_rank_p
@@ -129,6 +129,8 @@ def estimate_components(results: Path | None) -> tuple[dict, str]:
             run_var = float((dev[sizes > 1] ** 2).sum() / df) - img ** 2 / max(Q.shape[1], 1)
             comp["run"], comp["image"] = math.sqrt(max(run_var, 1e-6)), img
             source.append(f"run and image SD from {ev_path}")
+        else:
+            source.append(f"{ev_path} has no two runs of one loss and setting: run SD not estimable, default kept")
     tr_path = results / "transfer" / "correlations.csv" if results else None
     if tr_path is not None and tr_path.is_file():
         from asym.analysis.c3 import init_differences
@@ -137,7 +139,8 @@ def estimate_components(results: Path | None) -> tuple[dict, str]:
         if len(d) > 2:
             comp["transfer"] = float(d.std(ddof=1))
             source.append(f"transfer SD from {tr_path}")
-    return comp, ("; ".join(source) or "defaults (no results found)")
+    return comp, ("; ".join(source) or "defaults (no results found)") + (
+        "" if not source else "; other components: defaults")
 
 
 # --------------------------------------------------------------------------- #
@@ -232,18 +235,21 @@ SIMULATORS = {"C1": sim_c1, "C2": sim_c2, "C3": sim_c3, "C4": sim_c4, "C5": sim_
 
 
 def smallest_p(claim: str, d: Design) -> float:
-    """The smallest p the claim's test can reach with design ``d`` (1 where it cannot run): below
-    alpha or the rate is 0 by construction, so such designs are not simulated."""
+    """The smallest p the claim's test can reach with design ``d`` (inf where it cannot run at all):
+    unless it is below alpha the rate is 0 by construction, so such designs are not simulated."""
+    if claim in ("C1", "C2") and (d.losses < MIN_METRICS or d.seeds < 1):
+        return np.inf  # no ranking statement with fewer metrics (the claim says inconclusive)
     if claim == "C1":
-        return c1_min_p(d.losses, d.seeds, DEFAULT_THRESHOLD) if d.seeds > 0 else 1.0
+        return c1_min_p(d.losses, d.seeds, DEFAULT_THRESHOLD)
     if claim == "C2":
         return c2_min_p([d.seeds] * d.losses)
     if claim == "C3":
-        return inf.sign_flip_min_p(d.c3_units_per_split * d.splits)
+        n = d.c3_units_per_split * d.splits
+        return inf.sign_flip_min_p(n) if n else np.inf
     if claim == "C4":
         frame = _c4_frame(d)
         if frame.empty or frame["level"].nunique() < 2 or frame["family"].nunique() < 2:
-            return 1.0
+            return np.inf
         return ideal_rank_p(frame)
     nc, nt = d.backbones
     sides = []
@@ -251,7 +257,7 @@ def smallest_p(claim: str, d: Design) -> float:
         sides.append(inf.two_sample_min_p(nc, nt))
     if d.c5_units_per_split * d.splits:
         sides.append(inf.sign_flip_min_p(d.c5_units_per_split * d.splits))
-    return max(sides) if sides else 1.0
+    return max(sides) if sides else np.inf
 
 
 def rejection_rate(claim: str, d: Design, comp: dict, effect: float, reps: int, alpha: float,
@@ -259,7 +265,7 @@ def rejection_rate(claim: str, d: Design, comp: dict, effect: float, reps: int, 
     """Fraction of ``reps`` simulated data sets whose claim p <= alpha (and <= alpha / 5); NaN
     where the claim cannot be tested at all, 0 without simulating where it cannot reach alpha."""
     floor = smallest_p(claim, d)
-    if floor >= 1.0 and claim in ("C3", "C4", "C5"):
+    if not np.isfinite(floor):
         return float("nan"), float("nan")
     if floor > alpha:
         return 0.0, 0.0

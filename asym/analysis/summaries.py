@@ -368,7 +368,7 @@ def transfer_display(transfer: pd.DataFrame) -> pd.DataFrame:
 
 
 def mixedlm_display(mixed: pd.DataFrame) -> pd.DataFrame:
-    """C2's mixed model: term, coefficient, SE, 95 % CI, p."""
+    """C2's regression on run means: term, coefficient, SE, 95 % CI, p."""
     return pd.DataFrame({
         "term": mixed["term"].astype(str),
         "coef": [fmt(v) for v in mixed["coef"]],

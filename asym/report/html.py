@@ -18,7 +18,7 @@ Command::
 
 Sections: scale statement, claims with verdicts next to the paper's sentences,
 assessment correlations (and agreement with public human choices, when given), optimization quality per loss without/with GAN and raw
-scores per evaluator, the rank tables, C2's mixed model and C4's pairwise tests
+scores per evaluator, the rank tables, C2's regression on run means and C4's pairwise tests
 (when given), the human ranking beside the model panel's (or "no human judgements
 collected"), training stability per discriminator design (when given), transfer results
 (when given), figures with captions, the config

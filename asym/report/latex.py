@@ -190,7 +190,7 @@ def mixedlm_tex(mixed: pd.DataFrame | None) -> str:
                "assessment SRCC $\\times$ adversarial (one observation per training run; one-sided "
                "t-test of the interaction).")
     if mixed is None:
-        return unavailable_table(caption, "tab:mixedlm", "The mixed model was not fitted.")
+        return unavailable_table(caption, "tab:mixedlm", "The regression on run means was not fitted.")
     t = summaries.mixedlm_display(mixed)
     return table_float(tabular(t), caption, "tab:mixedlm", len(t.columns))
 

@@ -8,7 +8,7 @@ Command::
 One panel per fidelity loss; x = GAN weight (the weights that were trained,
 evenly spaced and labelled, so a log-spaced sweep reads well and a single
 weight still makes a panel); y = mean normalized evaluator quality (higher is
-better) with 95 % bootstrap CIs over seed x test-image cells
+better) with 95 % hierarchical bootstrap CIs over training runs, then test images
 (:func:`asym.analysis.summaries.gan_sweep_summary`); one colour per discriminator,
 lines join the weights of a discriminator. The same loss without GAN is the
 dashed grey line with its CI as a band. Writes the PNG and a PDF beside it.
