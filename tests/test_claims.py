@@ -339,6 +339,11 @@ def test_c5_both_sides_needed_and_clustered_by_backbone():
     assert "8 DISTS-style backbones" in both["units"]
     against = c5_result(tr, make_correlations(-0.1), 0.05, 100, 2000, 0)
     assert against["p"] > 0.5   # the assessment side disagrees: no support
+    # a random-weight twin of a conv backbone does not count against its family
+    corr = make_correlations(0.1)
+    twin = corr[corr["backbone"] == "vgg16"].assign(metric="dists_vgg16-R", init="random", srcc=0.0)
+    with_twin = c5_result(tr, pd.concat([corr, twin]), 0.05, 100, 2000, 0)
+    assert with_twin["p"] == pytest.approx(both["p"])
 
 
 def test_main_setting_rows_keeps_plain_runs_and_one_gan_setting():

@@ -57,7 +57,8 @@ def _family(table: pd.DataFrame) -> pd.Series:
 
 
 def backbone_srcc(correlations: pd.DataFrame) -> pd.DataFrame:
-    """Mean SRCC per DISTS-style backbone over synthetic-distortion sets: ``backbone, family, srcc``."""
+    """Mean SRCC per DISTS-style backbone over synthetic-distortion sets: ``backbone, family, srcc``
+    (random-weight metrics left out where metrics with published weights exist)."""
     c = correlations
     if c is None or "backbone" not in c.columns:
         return pd.DataFrame(columns=["backbone", "family", "srcc"])
@@ -65,6 +66,10 @@ def backbone_srcc(correlations: pd.DataFrame) -> pd.DataFrame:
     if "family" in c.columns:  # the metric family column: only DISTS-style metrics have a backbone
         c = c[c["family"].astype(str).str.contains("dists", case=False) | (c["family"].astype(str) == "")]
     c = c[c["dataset"].map(is_synthetic_dataset)]
+    if "init" in c.columns and (c["init"].astype(str) != "random").any():
+        # compare backbones with their published weights: a random-weight twin (VGG-16-R) would
+        # pull its family down for a reason that is not the architecture
+        c = c[c["init"].astype(str) != "random"]
     if c.empty:
         return pd.DataFrame(columns=["backbone", "family", "srcc"])
     c = c.assign(family=np.where(c["backbone"].map(is_transformer), "transformer", "conv"),

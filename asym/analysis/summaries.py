@@ -8,7 +8,8 @@ result CSVs only (numpy/pandas/scipy, never torch).
 Two kinds of tables:
 
 * summaries with numbers (``*_summary``): tidy DataFrames of floats, also used
-  by the figures (:func:`quality_summary` gives the error bars of several);
+  by the figures (their error bars resample training runs, then test images:
+  :func:`asym.analysis.runs.group_summary`);
 * displays (``*_display``): the same numbers formatted as strings by
   :func:`fmt` / :func:`fmt_ci` / :func:`fmt_p`, one column per printed column.
   Renderers only escape and lay them out.
