@@ -164,14 +164,14 @@ def t_p(t: float, df: int, alternative: str = "greater") -> float:
 # Across claims: Holm's step-down adjustment and the verdict rule
 # --------------------------------------------------------------------------- #
 def holm(p_values) -> np.ndarray:
-    """Holm-adjusted p-values; a NaN p counts as 1 in the family (an untestable claim still counts)."""
+    """Holm-adjusted p-values over the finite ones (the family is the claims that could be
+    tested: a claim without a p cannot be rejected, so it adds no error); NaN stays NaN."""
     p = np.asarray(p_values, float)
-    p = np.where(np.isfinite(p), p, 1.0)
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    adj = np.empty(m)
+    adj = np.full(p.size, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.size
     running = 0.0
-    for rank, k in enumerate(order):
+    for rank, k in enumerate(ok[np.argsort(p[ok], kind="stable")]):
         running = max(running, (m - rank) * p[k])
         adj[k] = min(1.0, running)
     return adj

@@ -36,7 +36,8 @@ def verdict_rules(alpha: float = DEFAULT_ALPHA, threshold: float = c1_c2.DEFAULT
     rules = [(cid, f"H0: {h0}. H1: {h1}. Test: {test}.{extra[cid]}")
              for cid, (h0, h1, test) in sorted(HYPOTHESES.items())]
     rules.append(("all", (
-        f"One-sided p-values, Holm-adjusted across the five claims at family-wise alpha = {alpha:g}. "
+        f"One-sided p-values, Holm-adjusted across the claims that could be tested (at most five) at "
+        f"family-wise alpha = {alpha:g}. "
         "supported iff the claim's Holm p <= alpha; not_supported iff the Holm p of the opposite "
         "direction <= alpha; otherwise inconclusive. A design whose smallest attainable p exceeds "
         "alpha is inconclusive with the note 'underpowered: needs >= k seeds' (or units); a claim "
