@@ -241,6 +241,12 @@ def test_c3_disc_far_above_random_is_not_little():
     assert r["verdict"] == "not_supported"
 
 
+def test_c3_without_a_checkpoint_reports_the_equivalence_half():
+    r = c3_verdict(make_transfer({"random": 0.0, "disc": 0.01}))
+    assert r["verdict"] == "inconclusive" and "TOST" in r["note"] and np.isfinite(r["estimate"])
+    assert np.isnan(r["p_value"])
+
+
 def test_c3_few_units_underpowered():
     r = c3_verdict(make_transfer({"random": 0.0, "disc": 0.0, "pretrained": 0.2}, backbones=("vgg16",),
                                  datasets=("kadid10k",), seeds=(0, 1)))
