@@ -19,6 +19,7 @@ from scipy import stats as sps
 from asym.analysis.stats import quality_direction
 from asym.io import InputError
 
+
 # --------------------------------------------------------------------------- #
 # Kendall's tau-b, vectorized over leading axes
 # --------------------------------------------------------------------------- #

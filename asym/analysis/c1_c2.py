@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import math
-
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +45,8 @@ def pairs_needed(n_metrics: int, threshold: float) -> tuple[int, int, int]:
     """(P pairs, K discordant pairs that put tau below ``threshold``, K_c concordant ones that
     put it at or above)."""
     P = n_metrics * (n_metrics - 1) // 2
-    K = int(math.floor(P * (1 - threshold) / 2 + 1e-12)) + 1
-    Kc = int(math.ceil(P * (1 + threshold) / 2 - 1e-12))
+    K = math.floor(P * (1 - threshold) / 2 + 1e-12) + 1
+    Kc = math.ceil(P * (1 + threshold) / 2 - 1e-12)
     return P, K, max(Kc, 1)
 
 
@@ -234,13 +233,13 @@ MODEL_KEY_TERM = "assessment_srcc:adversarial"
 HYPOTHESES = {
     "C1": ("tau(assessment SRCC, optimization quality without GAN) >= threshold (strong alignment)",
            "tau < threshold",
-           "certified discordant metric pairs: exact relabelling test of the runs of two losses per "
-           "pair, Bonferroni over pairs; units: training runs (loss x seed), no GAN"),
+           ("certified discordant metric pairs: exact relabelling test of the runs of two losses per "
+            "pair, Bonferroni over pairs; units: training runs (loss x seed), no GAN")),
     "C2": ("the GAN changes every loss's run quality alike (alignment unchanged)",
            "the GAN lowers the alignment: tau with GAN < tau without GAN",
-           "run pairs (a loss's runs without and with GAN of one seed) relabelled across losses; "
-           "statistic: correlation of the losses' SRCC ranks with their mean GAN - no-GAN difference; "
-           "units: (loss, seed) run pairs"),
+           ("run pairs (a loss's runs without and with GAN of one seed) relabelled across losses; "
+            "statistic: correlation of the losses' SRCC ranks with their mean GAN - no-GAN "
+            "difference; units: (loss, seed) run pairs")),
 }
 
 

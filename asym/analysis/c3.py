@@ -29,12 +29,12 @@ TRANSFER_COLUMNS = ["backbone", "init", "dataset", "seed", "srcc"]
 #: SRCC difference regarded as "little" (config ``analysis.equivalence_margin`` overrides).
 DEFAULT_MARGIN = 0.05
 HYPOTHESES = {
-    "C3": ("pretrained init is no better than discriminator init, or discriminator init differs "
-           "from random init by at least the margin",
+    "C3": (("pretrained init is no better than discriminator init, or discriminator init differs from"
+            " random init by at least the margin"),
            "pretrained init > discriminator init, and |discriminator - random| < margin",
-           "one-sided sign-flip test (pretrained - discriminator) and TOST sign-flip tests "
-           "(discriminator - random within +/- margin), intersection-union; units: backbone x IQA "
-           "set x split seed"),
+           ("one-sided sign-flip test (pretrained - discriminator) and TOST sign-flip tests "
+            "(discriminator - random within +/- margin), intersection-union; units: backbone x IQA "
+            "set x split seed")),
 }
 
 
@@ -106,12 +106,12 @@ def c3_result(transfer: pd.DataFrame | None, margin: float, alpha: float, n_boot
         note = (f"needs, per backbone, models from a published checkpoint (found: {labels}), from a "
                 "discriminator and from random init on the same IQA set and split")
         if d2.empty:
-            return {**res, "n": int(len(d1)), "note": note}
+            return {**res, "n": len(d1), "note": note}
         # no checkpoint arm: the 'help little' half alone, reported (the claim needs both halves)
         est, lo, hi = bootstrap_mean(d2["diff"], n_boot, seed + 1)
         p_tost = inf.tost_sign_flip(d2["diff"], margin, n_perm, seed + 7)
         return {**res, "statistic": "mean paired SRCC difference, discriminator init - random init",
-                "estimate": est, "ci": (lo, hi), "n": int(len(d2)), "note": (
+                "estimate": est, "ci": (lo, hi), "n": len(d2), "note": (
                     f"{note}; reported instead: discriminator - random, equivalence within +/- {margin:g} "
                     f"(TOST) p = {p_tost:.3g}, not a verdict")}
     units = d1.merge(d2, on=["backbone", "dataset", "seed"], suffixes=("_pd", "_dr"))

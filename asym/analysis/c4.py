@@ -32,11 +32,11 @@ from asym.io import InputError
 from asym.optimize.designs import DEFAULT_OBJECTIVE, design_label, label_designs
 
 HYPOTHESES = {
-    "C4": ("the patch level or the convolutional family does not raise quality, or does not "
-           "lower instability",
+    "C4": (("the patch level or the convolutional family does not raise quality, or does not lower "
+            "instability"),
            "patch > image and conv > Transformer in run quality (and both less unstable)",
-           "OLS on run means, level + family + fixed effect per loss x GAN weight, one-sided "
-           "t-tests, intersection-union; units: adversarial training runs"),
+           ("OLS on run means, level + family + fixed effect per loss x GAN weight, one-sided "
+            "t-tests, intersection-union; units: adversarial training runs")),
 }
 LEVELS = ("patch", "image")
 FAMILIES = ("conv", "transformer")
@@ -110,7 +110,7 @@ def c4_test(y, X, names, alternative: str = "greater") -> dict:
     opposite = "less" if alternative == "greater" else "greater"
     out = {"df": fit["_df"]}
     for term in ("patch", "conv"):
-        coef, se, t, df = fit[term]
+        coef, _, t, df = fit[term]
         out[term] = coef
         out[f"p_{term}"] = inf.t_p(t, df, alternative)
         out[f"p_{term}_reverse"] = inf.t_p(t, df, opposite)
@@ -143,7 +143,7 @@ def c4_result(evaluation: pd.DataFrame, stability: pd.DataFrame | None, alpha: f
     main = main[varied].reset_index(drop=True)
     cells = sorted(set(zip(main["level"], main["family"])))
     if len(main) == 0 or main["level"].nunique() < 2 or main["family"].nunique() < 2:
-        return {**res, "n": int(len(main)), "note": (
+        return {**res, "n": len(main), "note": (
             f"needs designs of both levels and both families under the same loss and GAN weight; "
             f"found (level, family): {cells or 'none'}")}
     X, names = design_matrix(main)
@@ -161,7 +161,7 @@ def c4_result(evaluation: pd.DataFrame, stability: pd.DataFrame | None, alpha: f
     df = q["df"]
     half = float(sps.t.ppf(0.975, df)) if df >= 1 else np.nan
     fit = inf.ols_terms(main["quality"].to_numpy(float), X, names)
-    _, se_patch, _, _ = fit["patch"]
+    se_patch = fit["patch"][1]
     ci = (q["patch"] - half * se_patch, q["patch"] + half * se_patch)
     feasible = df >= 1 and all(np.isfinite(ps))
     need = 2
@@ -179,7 +179,7 @@ def c4_result(evaluation: pd.DataFrame, stability: pd.DataFrame | None, alpha: f
     if not feasible:
         note = inf.underpowered_note("seeds per design", need) + "; " + note
     return {**res, "estimate": q["patch"], "ci": ci, "p": max(ps),
-            "p_reverse": min(1.0, 2 * min(prev)), "n": int(len(main)), "feasible": feasible,
+            "p_reverse": min(1.0, 2 * min(prev)), "n": len(main), "feasible": feasible,
             "note": note}
 
 

@@ -31,8 +31,8 @@ SYNTHETIC_DATASETS = ("synthetic", "live", "liveiqa", "csiq", "tid2008", "tid201
 HYPOTHESES = {
     "C5": ("conv and Transformer backbones are exchangeable on synthetic distortions",
            "conv backbones reach a higher SRCC than Transformer ones",
-           "assessment side: exact relabelling of backbone families (backbone = cluster); transfer "
-           "side: one-sided sign-flip over init x IQA set x split units; intersection-union"),
+           ("assessment side: exact relabelling of backbone families (backbone = cluster); transfer "
+            "side: one-sided sign-flip over init x IQA set x split units; intersection-union")),
 }
 
 

@@ -29,7 +29,6 @@ A design too small for a test to reach alpha gives ``inconclusive`` with the not
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +41,6 @@ from asym.analysis.c1_c2 import (
     DEFAULT_THRESHOLD,
     MODEL_COLUMNS,
     MODEL_KEY_TERM,
-    RANK_COLUMNS,
     RankingData,
     c1_result,
     c2_result,

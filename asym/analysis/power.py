@@ -31,9 +31,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from asym.analysis import inference as inf
-from asym.analysis.c1_c2 import DEFAULT_THRESHOLD, MIN_METRICS, c1_test, c2_test
+from asym.analysis.c1_c2 import DEFAULT_THRESHOLD, MIN_METRICS, c1_min_p, c1_test, c2_min_p, c2_test
 from asym.analysis.c3 import DEFAULT_MARGIN, c3_test
-from asym.analysis.c1_c2 import c1_min_p, c2_min_p
 from asym.analysis.c4 import c4_test, design_matrix, ideal_rank_p
 from asym.analysis.c5 import c5_test, is_synthetic_dataset, is_transformer
 

@@ -107,7 +107,7 @@ class RunMatrix:
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmean(self.Q, axis=1)
 
-    def subset(self, mask) -> "RunMatrix":
+    def subset(self, mask) -> RunMatrix:
         mask = np.asarray(mask, bool)
         return RunMatrix(self.Q[mask], self.traits.loc[mask].reset_index(drop=True), self.images,
                          self.strata)

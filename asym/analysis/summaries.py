@@ -23,14 +23,14 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
-from asym.analysis.claims import CLAIM_IDS, CLAIM_SENTENCES, MIXEDLM_KEY_TERM
+from asym.analysis.baseline import BASELINE_LABEL, baseline_image_quality, baseline_mask, trained_runs
 from asym.analysis.c3 import init_kind
 from asym.analysis.c5 import is_transformer
+from asym.analysis.claims import CLAIM_IDS, CLAIM_SENTENCES, MIXEDLM_KEY_TERM
 from asym.analysis.rules import verdict_rules
 from asym.analysis.runs import bootstrap_mean, group_summary, primary_panel, run_matrix
-from asym.analysis.baseline import BASELINE_LABEL, baseline_image_quality, baseline_mask, trained_runs
-from asym.optimize.designs import label_designs
 from asym.analysis.stats import as_bool
+from asym.optimize.designs import label_designs
 
 #: Decimal places: correlations (SRCC/PLCC/KRCC, Kendall tau) and z-scored qualities.
 CORR_DIGITS = 3
@@ -167,7 +167,7 @@ def quality_ci(ranks: pd.DataFrame) -> pd.DataFrame:
                         "mean": r["optimization_quality"].astype(float)})
     for src, dst in (("optimization_ci_low", "ci_low"), ("optimization_ci_high", "ci_high"),
                      ("n_runs", "n_cells")):
-        out[dst] = r[src] if src in r else np.nan
+        out[dst] = r.get(src, np.nan)
     return out[["metric", "adversarial"] + SUMMARY_COLUMNS]
 
 

@@ -44,8 +44,8 @@ import pandas as pd
 
 import asym
 from asym.analysis import summaries
-from asym.io import InputError, write_text
 from asym.analysis.summaries import CAPTIONS, SCALE_TEXT, VERDICT_RULES
+from asym.io import InputError, write_text
 from asym.report.human import agreement_section, human_section
 
 #: Table builders shared with the LaTeX report (kept under their old names here).

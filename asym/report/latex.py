@@ -38,8 +38,8 @@ import pandas as pd
 
 from asym.analysis import summaries
 from asym.analysis.claims import CLAIM_SENTENCES
-from asym.io import InputError, write_text
 from asym.analysis.summaries import CAPTIONS, SCALE_TEXT, VERDICT_RULES
+from asym.io import InputError, write_text
 
 #: Above this many columns a table is scaled to the line width.
 MAX_COLUMNS_UNSCALED = 7

@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from asym.report.figures import style
 from asym.analysis.summaries import quality_ci  # ranks.csv's numbers, as the report's optimization table
+from asym.report.figures import style
 
 # candidate label offsets (points) around a marker: close ones first, then a
 # farther ring drawn with a thin leader line

@@ -24,8 +24,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from asym.analysis.c4 import design_groups, discriminator_group
-from asym.report.figures import style
 from asym.analysis.summaries import discriminator_summary
+from asym.report.figures import style
 
 GROUP_STYLE = {
     "none": {"color": "0.45", "label": "no GAN"},

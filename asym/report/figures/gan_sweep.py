@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from asym.report.figures import style
 from asym.analysis.summaries import gan_sweep_summary
+from asym.report.figures import style
 
 MAX_COLS = 4
 

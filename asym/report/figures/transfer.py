@@ -25,9 +25,9 @@ from matplotlib.patches import Patch
 
 from asym.analysis.c3 import init_kind
 from asym.analysis.c5 import is_transformer
-from asym.report.figures import style
-from asym.io import InputError
 from asym.analysis.summaries import backbone_order, init_order, transfer_summary
+from asym.io import InputError
+from asym.report.figures import style
 
 MAX_COLS = 3
 INIT_COLORS = {"random": "#9e9e9e", "discriminator": "#d62728", "pretrained": "#1f77b4"}
