@@ -233,13 +233,13 @@ def sim_c5(rng, d: Design, comp, effect, n_perm):
 SIMULATORS = {"C1": sim_c1, "C2": sim_c2, "C3": sim_c3, "C4": sim_c4, "C5": sim_c5}
 
 
-def smallest_p(claim: str, d: Design) -> float:
+def smallest_p(claim: str, d: Design, threshold: float = DEFAULT_THRESHOLD) -> float:
     """The smallest p the claim's test can reach with design ``d`` (inf where it cannot run at all):
     unless it is below alpha the rate is 0 by construction, so such designs are not simulated."""
     if claim in ("C1", "C2") and (d.losses < MIN_METRICS or d.seeds < 1):
         return np.inf  # no ranking statement with fewer metrics (the claim says inconclusive)
     if claim == "C1":
-        return c1_min_p(d.losses, d.seeds, DEFAULT_THRESHOLD)
+        return c1_min_p(d.losses, d.seeds, threshold)
     if claim == "C2":
         return c2_min_p([d.seeds] * d.losses)
     if claim == "C3":
@@ -260,16 +260,18 @@ def smallest_p(claim: str, d: Design) -> float:
 
 
 def rejection_rate(claim: str, d: Design, comp: dict, effect: float, reps: int, alpha: float,
-                   n_perm: int = 2000, seed: int = 0) -> tuple[float, float]:
+                   n_perm: int = 2000, seed: int = 0, threshold: float = DEFAULT_THRESHOLD,
+                   margin: float = DEFAULT_MARGIN) -> tuple[float, float]:
     """Fraction of ``reps`` simulated data sets whose claim p <= alpha (and <= alpha / 5); NaN
     where the claim cannot be tested at all, 0 without simulating where it cannot reach alpha."""
-    floor = smallest_p(claim, d)
+    floor = smallest_p(claim, d, threshold)
     if not np.isfinite(floor):
         return float("nan"), float("nan")
     if floor > alpha:
         return 0.0, 0.0
     rng = np.random.default_rng([seed, int(effect * 1000), zlib.crc32(claim.encode())])
-    p = np.array([SIMULATORS[claim](rng, d, comp, effect, n_perm) for _ in range(reps)], float)
+    extra = {"C1": {"threshold": threshold}, "C3": {"margin": margin}}.get(claim, {})
+    p = np.array([SIMULATORS[claim](rng, d, comp, effect, n_perm, **extra) for _ in range(reps)], float)
     if not np.isfinite(p).any():
         return float("nan"), float("nan")
     p = np.where(np.isfinite(p), p, 1.0)
@@ -281,26 +283,29 @@ def _grow(d: Design, claim: str, k: int) -> Design:
 
 
 def seeds_for_power(claim: str, d: Design, comp, effect, reps, alpha, n_perm, seed,
-                    grid=(2, 3, 4, 5, 6, 8, 10, 12, 16, 20)) -> int | None:
+                    grid=(2, 3, 4, 5, 6, 8, 10, 12, 16, 20), **opts) -> int | None:
     """Smallest seeds (split seeds for C3/C5) in ``grid`` with power >= 0.8, else None."""
     for k in grid:
-        rate, _ = rejection_rate(claim, _grow(d, claim, k), comp, effect, reps, alpha, n_perm, seed)
+        rate, _ = rejection_rate(claim, _grow(d, claim, k), comp, effect, reps, alpha, n_perm, seed, **opts)
         if np.isfinite(rate) and rate >= TARGET_POWER:
             return k
     return None
 
 
 def power_table(d: Design, comp: dict, effects=DEFAULT_EFFECTS, reps: int = 200, alpha: float = 0.05,
-                n_perm: int = 1000, seed: int = 0, claims=tuple(SIMULATORS), search: bool = True) -> pd.DataFrame:
-    """Rows (:data:`POWER_COLUMNS`): per claim the null (effect 0) and each effect."""
+                n_perm: int = 1000, seed: int = 0, claims=tuple(SIMULATORS), search: bool = True,
+                threshold: float = DEFAULT_THRESHOLD, margin: float = DEFAULT_MARGIN) -> pd.DataFrame:
+    """Rows (:data:`POWER_COLUMNS`): per claim the null (effect 0) and each effect; ``threshold``
+    and ``margin`` are the config's C1 strong-alignment threshold and C3 equivalence margin."""
+    opts = {"threshold": threshold, "margin": margin}
     rows = []
     ctext = ", ".join(f"{k} SD {v:.3g}" for k, v in comp.items())
     for claim in claims:
         for e in (0.0, *effects):
-            rate, rate_holm = rejection_rate(claim, d, comp, e, reps, alpha, n_perm, seed)
+            rate, rate_holm = rejection_rate(claim, d, comp, e, reps, alpha, n_perm, seed, **opts)
             need = None
             if e > 0 and search and np.isfinite(rate):
-                need = seeds_for_power(claim, d, comp, e, reps, alpha, n_perm, seed)
+                need = seeds_for_power(claim, d, comp, e, reps, alpha, n_perm, seed, **opts)
             rows.append({"claim": claim, "effect": e, "rate": rate, "rate_holm_first_step": rate_holm,
                          "reps": reps, "design": d.text(), "seeds_for_80": need if e > 0 else None,
                          "components": ctext})
@@ -328,7 +333,9 @@ def run(args) -> int:
     comp, source = estimate_components(results if results.is_dir() else None)
     d = design_from_config(cfg)
     table = power_table(d, comp, args.effect, args.reps, a.get("alpha", inf.DEFAULT_ALPHA), args.n_perm,
-                        a.get("seed", 0), search=not args.no_search)
+                        a.get("seed", 0), search=not args.no_search,
+                        threshold=a.get("c1_threshold", DEFAULT_THRESHOLD),
+                        margin=a.get("equivalence_margin", DEFAULT_MARGIN))
     print(f"design: {d.text()}\nvariance components: {source}")
     print(table.drop(columns=["design", "components"]).to_string(index=False))
     if args.out:
