@@ -139,7 +139,8 @@ def size_problems(cfg: dict) -> list[str]:
 
 
 def data_problems(cfg: dict) -> list[str]:
-    """Prepared training images smaller than the training crop (read from file headers only)."""
+    """Prepared training images smaller than the training crop (read from file headers only), unreadable
+    ones, and image ids (file stems) used twice."""
     from PIL import Image, UnidentifiedImageError
 
     from asym.data.images import IMAGE_SUFFIXES
@@ -148,7 +149,12 @@ def data_problems(cfg: dict) -> list[str]:
     problems = []
     if not folder.is_dir():
         return problems
+    seen: dict[str, Path] = {}
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        if path.stem in seen:
+            problems.append(f"data.sr_train: image id {path.stem!r} is used twice ({seen[path.stem].name}, "
+                            f"{path.name}); rename or remove one")
+        seen[path.stem] = path
         try:
             with Image.open(path) as im:
                 width, height = im.size

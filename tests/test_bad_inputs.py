@@ -187,6 +187,13 @@ CASES = [
     ("config-zero-patch-size", "asym.cli",
      lambda ws, t: ["check", "--config", str(_config(ws, t, **{"optimize.patch_size": 0}))],
      CONFIG, ["optimize.patch_size", "0"]),
+    ("check-training-image-smaller-than-crop", "asym.cli",
+     lambda ws, t: ["check", "--config", str(_config(ws, t, **{"data.sr_train": str(_images(
+         ws, t, {"zz_small.png": np.zeros((20, 40, 3), np.uint8)}))}))], INPUT, ["zz_small.png", "40x20", "patch_size"]),
+    ("check-duplicate-training-image-ids", "asym.cli",
+     lambda ws, t: ["check", "--config", str(_config(ws, t, **{"data.sr_train": str(_images(
+         ws, t, {"dup.png": np.zeros((40, 40, 3), np.uint8), "dup.jpg": Image.new("RGB", (40, 40))}))}))],
+     INPUT, ["'dup'", "dup.jpg", "dup.png"]),
     ("spec-unknown-run", "asym.cli", lambda ws, t: ["spec", "--config", str(ws["root"] / "tiny.yaml"), "--run", "l2__nogan__s0"],
      CONFIG, ["l2__nogan__s0"]),
     # --- one SR training job (python -m asym.optimize.train_sr), pointed at a finished run's folder
