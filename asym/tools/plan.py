@@ -550,7 +550,8 @@ def sr_test_size(cfg: dict) -> tuple[tuple[int, int, int] | None, str]:
     prepare = cfg["data"].get("prepare")
     folder = Path(cfg["data"]["sr_test"])
     if prepare and "n_sr_test" in prepare:
-        return (prepare["n_sr_test"], prepare["sr_test_size"], prepare["sr_test_size"]), "data.prepare"
+        crops = prepare["n_sr_test"] * prepare.get("sr_test_crops", 1)  # test photographs x crops each
+        return (crops, prepare["sr_test_size"], prepare["sr_test_size"]), "data.prepare"
     if folder.is_dir():
         paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
         if paths:
