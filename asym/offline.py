@@ -31,8 +31,9 @@ import sys
 import warnings
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from unittest import mock
 from urllib.parse import urlparse
+
+from asym.patching import environ, replaced
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -210,20 +211,20 @@ def _pyiqa_dry_run(found: list[tuple[str, str, str]]):
             for attr, value in list(vars(module).items()):
                 key = next((k for k, old in originals.items() if value is old), None)
                 if key is not None:
-                    stack.enter_context(mock.patch.object(module, attr, replacements[key]))
+                    stack.enter_context(replaced(module, attr, replacements[key]))
                 elif attr == "_download" and callable(value) and name.startswith("pyiqa"):
                     # A CLIP loader module: record instead of downloading, and open recorded
                     # files as _DryRunFile (a module-level ``open`` shadows the builtin).
-                    stack.enter_context(mock.patch.object(module, attr, clip_download))
-                    stack.enter_context(mock.patch.object(module, "open", guarded_open, create=True))
-        stack.enter_context(mock.patch.object(tv_api.WeightsEnum, "get_state_dict", get_state_dict))
-        stack.enter_context(mock.patch.object(timm_builder, "load_pretrained", timm_load_pretrained))
-        stack.enter_context(mock.patch.object(torch, "load", guarded_load))
-        stack.enter_context(mock.patch.object(torch.nn.Module, "load_state_dict", no_load_state_dict))
+                    stack.enter_context(replaced(module, attr, clip_download))
+                    stack.enter_context(replaced(module, "open", guarded_open, create=True))
+        stack.enter_context(replaced(tv_api.WeightsEnum, "get_state_dict", get_state_dict))
+        stack.enter_context(replaced(timm_builder, "load_pretrained", timm_load_pretrained))
+        stack.enter_context(replaced(torch, "load", guarded_load))
+        stack.enter_context(replaced(torch.nn.Module, "load_state_dict", no_load_state_dict))
         stack.enter_context(block_network())
         stack.enter_context(warnings.catch_warnings())  # torch.jit.load's deprecation, on _DryRunFile
         warnings.filterwarnings("ignore", message=".*torch.jit.load.* is deprecated", category=FutureWarning)
-        stack.enter_context(mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1"}))
+        stack.enter_context(environ({"HF_HUB_OFFLINE": "1"}))
         yield
 
 
@@ -234,7 +235,7 @@ def block_network():
     def blocked(*args, **kwargs):
         raise NetworkBlocked("network access attempted; this project never downloads inside a job")
 
-    with mock.patch.object(socket.socket, "connect", blocked), mock.patch.object(socket, "create_connection", blocked):
+    with replaced(socket.socket, "connect", blocked), replaced(socket, "create_connection", blocked):
         yield
 
 

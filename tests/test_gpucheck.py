@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from asym.tools import gpucheck
-from asym.tools.plan import sr_step_flops
+from asym.tools.flops import sr_step_flops
 from tests.conftest import REPO
 
 PAPER = str(REPO / "workflow" / "config" / "paper.yaml")
@@ -43,7 +43,7 @@ def test_tiny_cpu_run_prints_every_field(tiny_output):
 
 
 def test_counted_flops_equal_the_plan_cost_model(tiny_output):
-    """The FLOPs counted on a real step equal asym.tools.plan's meta-device count of the same step."""
+    """The FLOPs counted on a real step equal asym.tools.flops's meta-device count of the same step."""
     result, _ = tiny_output
     spec = {"generator": {**gpucheck.TINY_GENERATOR, "upscale": 4}, "patch_size": 32, "discriminator": None,
             "run": {"objective": "none"}, "loss": gpucheck.loss_spec({"metrics": {}})[0]}

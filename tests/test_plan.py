@@ -13,6 +13,7 @@ from argparse import Namespace
 import pytest
 import torch
 
+from asym.tools import flops as FL
 from asym.tools import plan as P
 from asym.config import runs, train_spec, transfer_jobs
 from tests.conftest import REPO, TINY_CONFIG
@@ -23,59 +24,59 @@ def test_single_convolution_matches_the_hand_count():
     x = torch.empty(1, 3, 16, 20, device="meta", requires_grad=True)
     # 2 FLOPs per multiply-add: out channels x out pixels x (in channels x kernel taps)
     forward = 2 * 8 * (16 * 20) * (3 * 3 * 3)
-    assert P.count_flops(lambda: conv(x)) == forward
+    assert FL.count_flops(lambda: conv(x)) == forward
     # backward: the gradient to the input and to the weights, each as large as the forward
-    assert P.count_flops(lambda: conv(x).sum().backward()) == 3 * forward
+    assert FL.count_flops(lambda: conv(x).sum().backward()) == 3 * forward
     # batch 4 costs 4 times batch 1: the rule the plan scales training steps by
     x4 = torch.empty(4, 3, 16, 20, device="meta")
-    assert P.count_flops(lambda: conv(x4)) == 4 * forward
+    assert FL.count_flops(lambda: conv(x4)) == 4 * forward
 
 
 def test_pixel_cost_fit_recovers_an_affine_cost():
-    cost = P.PixelCost.fit(lambda side: 5e6 + 7.0 * side * side, (16, 32))
+    cost = FL.PixelCost.fit(lambda side: 5e6 + 7.0 * side * side, (16, 32))
     assert cost.fixed == pytest.approx(5e6)
     assert cost.per_pixel == pytest.approx(7.0)
     assert cost.at(100, 30) == pytest.approx(5e6 + 7.0 * 3000)
-    assert P.PixelCost(-10.0, 1.0).at(2, 2) == 0.0  # a negative intercept never gives a negative cost
+    assert FL.PixelCost(-10.0, 1.0).at(2, 2) == 0.0  # a negative intercept never gives a negative cost
 
 
 def test_swinir_cost_is_linear_in_pixels(tiny_cfg):
     """The scaling assumption: windowed attention and convolutions cost a fixed amount per pixel."""
     gen = {**tiny_cfg["optimize"]["generator"], "window_size": 4}
-    counts = {side: P.generator_flops(gen, side, side, train=True) for side in (8, 16)}
-    fitted = P.PixelCost.fit(counts.get, (8, 16))
+    counts = {side: FL.generator_flops(gen, side, side, train=True) for side in (8, 16)}
+    fitted = FL.PixelCost.fit(counts.get, (8, 16))
     assert fitted.fixed == pytest.approx(0.0, abs=1e-6 * counts[16])
-    direct = P.generator_flops(gen, 24, 32, train=True)  # 6 x 8 windows
+    direct = FL.generator_flops(gen, 24, 32, train=True)  # 6 x 8 windows
     assert fitted.at(24, 32) == pytest.approx(direct, rel=1e-9)
     # inference is the forward alone: a third of forward + backward for conv/matmul layers
-    forward = P.generator_flops(gen, 24, 32, train=False)
+    forward = FL.generator_flops(gen, 24, 32, train=False)
     assert 0.3 * direct < forward < 0.4 * direct
 
 
 def test_discriminator_step_counts_each_pass():
     spec = {"name": "patchgan", "ndf": 8, "n_layers": 2, "norm": "none", "spectral_norm": True}
-    disc = P._discriminator(P._key(spec))
+    disc = FL._discriminator(FL.spec_key(spec))
     x = torch.empty(1, 3, 32, 32, device="meta")
 
     def forward():
         with torch.no_grad():
             disc(x)
 
-    one_forward = P.count_flops(forward)
-    plain = P.discriminator_flops(spec, 32, 32, "nonsaturating")
+    one_forward = FL.count_flops(forward)
+    plain = FL.discriminator_flops(spec, 32, 32, "nonsaturating")
     # generator side: forward + gradient to the input (2F); own update: 2 forwards + backward (< 4F)
     assert 6 * one_forward < plain < 8 * one_forward
     # a relativistic objective adds exactly one forward on the real patch
-    assert P.discriminator_flops(spec, 32, 32, "relativistic") - plain == one_forward
+    assert FL.discriminator_flops(spec, 32, 32, "relativistic") - plain == one_forward
 
 
 def test_training_step_parts(tiny_cfg):
     run = next(r for r in runs(tiny_cfg) if r.adversarial)
     spec = train_spec(tiny_cfg, run)
-    parts = P.sr_step_flops(spec)
+    parts = FL.sr_step_flops(spec)
     assert parts["loss"] == 0  # L1: elementwise only, which the counter does not count
     assert parts["generator"] > 0 and parts["discriminator"] > 0
-    dists = P.metric_flops(tiny_cfg["metrics"]["dists_vgg16-R"] | {"name": "dists_vgg16-R"}, 32, 32, grad=True)
+    dists = FL.metric_flops(tiny_cfg["metrics"]["dists_vgg16-R"] | {"name": "dists_vgg16-R"}, 32, 32, grad=True)
     assert dists > 0
 
 
@@ -86,19 +87,19 @@ def tiny_plan(tiny_cfg):
 
 def test_plan_flops_follow_the_config(tiny_cfg, tiny_plan):
     opt = tiny_cfg["optimize"]
-    expected = sum(opt["steps"] * opt["batch_size"] * sum(P.sr_step_flops(train_spec(tiny_cfg, r)).values())
+    expected = sum(opt["steps"] * opt["batch_size"] * sum(FL.sr_step_flops(train_spec(tiny_cfg, r)).values())
                    for r in runs(tiny_cfg))
     assert tiny_plan["optimize-train"].flops == pytest.approx(expected)
     prepare = tiny_cfg["data"]["prepare"]
     n_images = prepare["n_iqa"] * len(prepare["distortions"]) * prepare["levels"]
     size = prepare["iqa_size"]
     # pyiqa metrics: extrapolated from counts at two sizes; close to a direct count at a larger size
-    net = P._pyiqa_network("ssim", "meta")
+    net = FL._pyiqa_network("ssim", "meta")
     x = torch.empty(1, 3, 512, 512, device="meta")
-    direct = P.count_flops(lambda: net(x, x))
-    assert P.metric_flops({"name": "ssim", "kind": "pyiqa"}, 512, 512, grad=False) == pytest.approx(direct, rel=0.05)
+    direct = FL.count_flops(lambda: net(x, x))
+    assert FL.metric_flops({"name": "ssim", "kind": "pyiqa"}, 512, 512, grad=False) == pytest.approx(direct, rel=0.05)
     # assessment: every metric once per image of the set
-    per_image = sum(P.metric_flops(tiny_cfg["metrics"][m] | {"name": m}, size, size, grad=False)
+    per_image = sum(FL.metric_flops(tiny_cfg["metrics"][m] | {"name": m}, size, size, grad=False)
                     for m in tiny_cfg["assess"]["metrics"])
     assert tiny_plan["assess"].flops == pytest.approx(n_images * per_image)
     for stage in ("data", "pretrain", "analyze/report"):

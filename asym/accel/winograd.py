@@ -15,25 +15,18 @@ input channels, the elementwise products are (m + 2)^2 matrix products ``[tiles,
 FLOPs than direct convolution. Both transforms are small matrices applied to all tiles
 at once (two more GEMMs, memory-bound).
 
-Why here: the convolutions of VGG-16 are most of a DISTS-style loss's time, and on the
-CPU oneDNN's direct convolutions already run at the machine's peak FLOP rate (see
-:mod:`asym.tools.bench`), so fewer FLOPs is the only way to make them faster. Measured with
-F(4, 3) on a 2-core Zen 4 VM (2 threads, batch 1-8, forward): VGG's 512-channel layers
-1.6-2.4x faster on 8 x 8 to 32 x 32 maps, its 256-channel ones 1.3-1.8x on 16 x 16 to
-64 x 64 maps; 64- and 128-channel layers (stages 1-2) slower or no faster (the
-transforms weigh more against fewer channels), and 4 x 4 maps (one tile per image: GEMMs
-of a few rows) slower -- hence :meth:`WinogradConv.applies`. The DISTS loss's forward and
-backward at the training benchmark's sizes: 11-13 % less time.
+Why: the convolutions of VGG-16 are most of a DISTS-style loss's time on the CPU, and
+oneDNN's direct convolutions already run near the machine's peak FLOP rate there, so
+fewer multiplications is the way left to make them faster. It pays only for wide layers
+on maps of several tiles: the transforms cost more than they save for 64- and
+128-channel layers and for 4 x 4 maps (one tile per image) -- hence
+:meth:`WinogradConv.applies`. F(4, 3)'s float32 rounding is larger than direct
+convolution's; the equivalence tests (``tests/test_winograd.py``, ``tests/test_accel.py``)
+bound it, and ``docs/performance.md`` has the measured speed and error figures. Memory:
+F(4, 3) kernels take 4x the weights' numbers, cached per layer and direction.
 
-Rounding: float32 errors of F(4, 3) are about ten times those of direct convolution on
-random data (2e-5 against 2e-6 of the largest output; F(2, 3)'s are smaller than
-direct's). For the DISTS loss's input gradient at 48 px, float64 as the reference, the
-Winograd pass was the more accurate one (2e-5 against 2e-4 of the largest entry).
-Memory: F(4, 3) kernels take 4x the weights' numbers, cached per layer and direction:
-about 120 MB for VGG-16's stages 3-4 forward, as much again for their input gradients.
-
-Used by :class:`asym.nets.backbones.VGG16Stages` on the CPU for layers whose weights need
-no gradient; GPUs keep cuDNN, which chooses its own algorithms (Winograd among them).
+Used by :class:`asym.accel.dists.FastVGG16Stages` (``kernels: fast``) for layers whose
+weights need no gradient; GPUs keep cuDNN, which chooses its own algorithms.
 """
 
 from __future__ import annotations

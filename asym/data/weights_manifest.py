@@ -23,6 +23,7 @@ import yaml
 
 from asym.data.manifest import HF_HUB_CACHE, HF_LAYOUT, TORCH_HOME, TORCHVISION_HASH, WEIGHTS_ROOT
 from asym.errors import FetchError
+from asym.patching import environ, replaced
 
 
 def _direct_url(text: str, target: str) -> str | None:
@@ -51,8 +52,6 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
     :mod:`asym.weights`, with ``TORCH_HOME`` at ``data/weights/torch`` so they fall inside
     the repository.
     """
-    from unittest import mock
-
     from pyiqa.utils import download_util
 
     from asym.nets.backbones import OFFICIAL_WEIGHTS
@@ -98,8 +97,8 @@ def weight_entries(cfg: dict) -> tuple[dict, list[str]]:
     # ~/.cache/clip, and a file present there would let the dry run go further than elsewhere.
     home = Path(tempfile.mkdtemp(prefix="asym-weights-home-"))
     clip_home = home / ".cache" / "clip"
-    with mock.patch.dict(os.environ, {"TORCH_HOME": str(torch_home), "HOME": str(home)}), \
-            mock.patch.object(download_util, "DEFAULT_CACHE_DIR", str(torch_home / "hub" / "pyiqa")), \
+    with environ({"TORCH_HOME": str(torch_home), "HOME": str(home)}), \
+            replaced(download_util, "DEFAULT_CACHE_DIR", str(torch_home / "hub" / "pyiqa")), \
             contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, home, ignore_errors=True)
         for name in used_metrics(cfg):

@@ -109,7 +109,7 @@ def check(config: str, device: str = "cuda", steps: int | None = None, warmup: i
     from asym.data.images import bicubic_downsample
     from asym.assess.fidelity import build_metric
     from asym.nets.generators import build_generator
-    from asym.tools.plan import PlanError, count_flops
+    from asym.tools.flops import PlanError, count_flops
     from asym.tools.plan import peak_tflops as table_peak
 
     dev = torch.device(device)
