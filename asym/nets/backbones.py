@@ -147,14 +147,14 @@ class VGG16Stages(_Normalised):
             # The conv weights torchvision's vgg16(weights=None) draws under a seed: build
             # the whole model (the classifier's construction draws come before the convs'
             # final ones), then redraw the convs as VGG's init does. Its classifier redraws
-            # (124M numbers, ~0.5 s) come after the convs' and are skipped.
+            # (124M numbers) come after the convs' and are skipped (timings: docs/performance.md).
             features = torchvision.models.vgg16(weights=None, init_weights=False).features
             for layer in features:
                 if isinstance(layer, nn.Conv2d):
                     nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
                     nn.init.constant_(layer.bias, 0)
         else:
-            # Weights follow from a state dict: skip every random draw (~0.7 s).
+            # Weights follow from a state dict: skip every random draw.
             with torch.device("meta"):
                 features = torchvision.models.vgg16(weights=None, init_weights=False).features
             features = features.to_empty(device="cpu")
@@ -291,7 +291,7 @@ class TimmIntermediates(_Normalised):
 
 
 # Random VGG-16 weights per seed, drawn once per process: drawing them means building
-# torchvision's whole VGG-16 (about 0.7 s on one core), and a job or test session builds
+# torchvision's whole VGG-16 (most of a second on one core), and a job or test session builds
 # the same "-R" network several times.
 _RANDOM_VGG16: dict[int, dict[str, torch.Tensor]] = {}
 

@@ -118,7 +118,7 @@ LOG_COLUMNS = ["step", "loss_total", "loss_fidelity", "loss_gan", "loss_d", "d_r
 LR_MILESTONE_FRACTIONS = (0.5, 0.8, 0.9, 0.95)
 PREEMPT_EXIT_CODE = 143
 # One fused kernel per optimizer step instead of a loop over parameter tensors (CPU and CUDA);
-# `python -m asym.tools.bench train-step` measured it at about 7 ms of a 0.45 s demo-size step.
+# (its measured share of a step: docs/performance.md).
 ADAM_OPTIONS = {"fused": True}
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 # Loss kinds that are deep networks and worth running under autocast; the classical
