@@ -151,6 +151,7 @@ def test_c2_is_exact_under_a_common_gan_shift_and_moves_whole_run_pairs():
     no = np.repeat(np.arange(5, 0, -1), 3) + 0.01 * np.arange(15)   # aligned with the SRCCs
     r = c2_test(a, np.r_[no, -no], groups, adv, seeds)                 # reversed with GAN
     assert r["units"] == 15 and r["p"] < 0.01 and r["estimate"] < 0
+    assert 0 < r["p_swap"] <= 1   # the within-pair swap, reported beside
 
 
 def test_claims_table_contract(assess):

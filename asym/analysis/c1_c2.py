@@ -152,6 +152,13 @@ def c2_test(a, y, groups, adversarial, seeds, n_perm: int = 2000, seed: int = 0)
     tol = 1e-12
     out["p"] = float((1 + (null <= stat + tol).sum()) / (null.size + 1))
     out["p_reverse"] = float((1 + (null >= stat - tol).sum()) / (null.size + 1))
+    # the swap of GAN / no-GAN labels within each pair (a sign flip of d): reported beside, as it
+    # is exact only when the GAN shifts nothing; with a common shift it is conservative
+    signs, exact = inf.sign_flip_signs(n, n_perm, np.random.default_rng([int(seed), 23]))
+    flipped = _corr(ra, ((signs * d) @ memb) / cnt)
+    flipped = flipped[np.isfinite(flipped)]
+    hits = (flipped <= stat + tol).sum()
+    out["p_swap"] = float(hits / flipped.size if exact else (1 + hits) / (flipped.size + 1))
     return out
 
 
@@ -328,7 +335,9 @@ def c2_result(data: RankingData, alpha: float, n_boot: int, n_perm: int, seed: i
     _, ci = c1_c2_ci(data.a_draws[:, both] if data.a_draws.size else data.a_draws, sub, idx,
                      len(both), n_boot, seed)
     feasible = r["min_p"] <= alpha
-    note = f"metrics: {', '.join(names)}; run pairs: {r['units']}; smallest attainable p = {r['min_p']:.3g}"
+    note = (f"metrics: {', '.join(names)}; run pairs: {r['units']}; smallest attainable p = {r['min_p']:.3g}; "
+            f"within-pair label swap p = {r.get('p_swap', np.nan):.3g} (exact only if the GAN shifts no "
+            "loss's quality; the verdict uses the relabelling across losses)")
     if not feasible:
         need = inf.smallest(lambda k: c2_min_p([k] * len(names)) <= alpha, 1, 200)
         note = inf.underpowered_note("seeds per loss", need) + "; " + note

@@ -55,6 +55,13 @@ SCALE_TEXT = {
 #: defaults (:func:`asym.analysis.rules.verdict_rules`; the README shows the same list).
 VERDICT_RULES = verdict_rules()
 
+
+def rules_for(claims: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """:data:`VERDICT_RULES` at the alpha the claims were tested at (``alpha`` column), if recorded."""
+    if claims is None or "alpha" not in claims or claims["alpha"].dropna().empty:
+        return VERDICT_RULES
+    return verdict_rules(alpha=float(claims["alpha"].dropna().iloc[0]))
+
 #: Figure captions (HTML figcaption and LaTeX \caption via macros), by file stem.
 CAPTIONS = {
     "assessment": "Assessment ranking: SRCC of each fidelity metric with the quality labels of "

@@ -44,7 +44,7 @@ import pandas as pd
 
 import asym
 from asym.analysis import summaries
-from asym.analysis.summaries import CAPTIONS, SCALE_TEXT, VERDICT_RULES
+from asym.analysis.summaries import CAPTIONS, SCALE_TEXT
 from asym.io import InputError, write_text
 from asym.report.human import agreement_section, human_section
 
@@ -135,7 +135,7 @@ def claims_section(claims: pd.DataFrame) -> str:
             return "sentence"
         return None
 
-    rules = "".join(f"<li><b>{esc(c)}</b>: {esc(r)}</li>" for c, r in VERDICT_RULES)
+    rules = "".join(f"<li><b>{esc(c)}</b>: {esc(r)}</li>" for c, r in summaries.rules_for(claims))
     return (f"<h2>Claims</h2>{table_html(t, klass)}"
             f'<p class="note">Verdict rules (95 % CIs from bootstraps of the units named in each '
             f"row; p-values one-sided, Holm-adjusted across the five claims):</p>"

@@ -38,7 +38,7 @@ import pandas as pd
 
 from asym.analysis import summaries
 from asym.analysis.claims import CLAIM_SENTENCES
-from asym.analysis.summaries import CAPTIONS, SCALE_TEXT, VERDICT_RULES
+from asym.analysis.summaries import CAPTIONS, SCALE_TEXT
 from asym.io import InputError, write_text
 
 #: Above this many columns a table is scaled to the line width.
@@ -223,8 +223,9 @@ def panels_tex(panels: pd.DataFrame | None) -> str:
     return table_float(tabular(t), caption, "tab:panels", len(t.columns), r"\footnotesize")
 
 
-def verdict_rules_tex() -> str:
-    items = "\n".join(rf"\item[{escape(c)}] {escape(r)}" for c, r in VERDICT_RULES)
+def verdict_rules_tex(claims: pd.DataFrame | None = None) -> str:
+    """The verdict rules (:func:`asym.analysis.summaries.rules_for`: at the claims' own alpha)."""
+    items = "\n".join(rf"\item[{escape(c)}] {escape(r)}" for c, r in summaries.rules_for(claims))
     return "\\begin{description}\n" + items + "\n\\end{description}\n"
 
 
@@ -272,7 +273,7 @@ def write_all(claims, corr, evaluation, ranks, scale, out_dir, transfer=None, mi
         "table_transfer.tex": transfer_tex(transfer),
         "table_mixedlm.tex": mixedlm_tex(mixed),
         "table_pairwise.tex": pairwise_tex(pairwise),
-        "verdict_rules.tex": verdict_rules_tex(),
+        "verdict_rules.tex": verdict_rules_tex(claims),
     }
     paths = []
     for name, text in files.items():
