@@ -196,6 +196,25 @@ def test_cli_writes_every_table(tmp_path, assess):
     assert panels.loc[panels["panel"] == "no-reference", "evaluators"].iloc[0] == "nr"
 
 
+def test_cli_human_rows_are_the_c1_c2_yardstick(tmp_path, assess):
+    scores = tmp_path / "scores.csv"
+    make_assessment().to_csv(scores, index=False)
+    ev = make_evaluation(ALIGNED, REVERSED, seeds=3)
+    human = ev[ev["evaluator"] == "up"].assign(evaluator="human", score=lambda d: -d["score"])  # humans disagree
+    ev.to_csv(tmp_path / "evaluation.csv", index=False)
+    human.to_csv(tmp_path / "human.csv", index=False)
+    out = tmp_path / "claims.csv"
+    assert claims.main(["--assess-scores", str(scores), "--evaluation", str(tmp_path / "evaluation.csv"),
+                        "--human", str(tmp_path / "human.csv"), "--scale", "demo", "--n-boot", "20",
+                        "--n-perm", "200", "--out", str(out), "--panels-out", str(tmp_path / "panels.csv")]) == 0
+    ranks = pd.read_csv(tmp_path / "ranks.csv")
+    no_gan = ranks[~ranks["adversarial"]].set_index("metric")["optimization_quality"]
+    assert no_gan["m0"] < no_gan["m5"]           # the human scores (reversed) decide the ranking
+    panels = pd.read_csv(tmp_path / "panels.csv")
+    assert panels.loc[panels["panel"] == "primary", "evaluators"].iloc[0] == "human"
+    assert "model panel" in set(panels["panel"])
+
+
 def test_cli_missing_input_names_the_file(tmp_path):
     from asym.io import InputError
 

@@ -262,12 +262,12 @@ def main(argv=None) -> int:
     settings = Settings(args.alpha, args.threshold, args.margin, args.n_boot, args.n_perm, args.seed)
     assess = prepare_assessment(pd.concat([_read_csv(p) for p in args.assess_scores], ignore_index=True))
     evaluation = _read_csv(args.evaluation)
-    if args.human:
-        evaluation = pd.concat([evaluation, _read_csv(args.human)], ignore_index=True)
+    # human judgements are C1/C2's yardstick only: C4 compares designs the study did not judge
+    judged = pd.concat([evaluation, _read_csv(args.human)], ignore_index=True) if args.human else evaluation
     transfer = _read_csv(args.transfer) if args.transfer else None
     stability = _read_csv(args.stability) if args.stability else None
     correlations = _read_csv(args.correlations) if args.correlations else None
-    ranking = main_setting_rows(evaluation, args.gan_setting)
+    ranking = main_setting_rows(judged, args.gan_setting)
     data = ranking_data(assess, ranking, None, settings.n_boot, settings.seed)
     table = claims_table(assess, evaluation, settings, args.scale, ranking, transfer, stability,
                          correlations, data)
