@@ -27,7 +27,8 @@ from asym.assess.fidelity import build_metric
 from asym.errors import ConfigError
 from asym.nets.backbones import VGG16Stages, build_backbone
 from asym.nets.statistics import ChannelMoments
-from asym.nets.swinir import SwinIR, SwinTransformerBlock, WindowAttention, shifted_window_mask
+from asym.nets.swinir import SwinIR, SwinTransformerBlock, WindowAttention
+from asym.nets.windows import shifted_window_mask
 
 DISTS_R = {"name": "dists_r", "kind": "dists_style", "backbone": "vgg16", "init": "random", "init_seed": 0,
            "group": "vgg16"}

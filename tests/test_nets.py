@@ -11,14 +11,8 @@ import torch
 
 from asym.nets.discriminators import DISCRIMINATORS, PatchGAN, build_discriminator
 from asym.nets.generators import GENERATORS, build_generator
-from asym.nets.swinir import (
-    MASK_VALUE,
-    SwinIR,
-    SwinTransformerBlock,
-    shifted_window_mask,
-    window_partition,
-    window_reverse,
-)
+from asym.nets.swinir import SwinIR, SwinTransformerBlock
+from asym.nets.windows import MASK_VALUE, shifted_window_mask, window_partition, window_reverse
 
 TINY = {
     "embed_dim": 12,

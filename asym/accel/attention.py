@@ -39,7 +39,8 @@ import torch
 from torch import nn
 
 from asym.accel.switch import swap_classes
-from asym.nets.swinir import MASK_VALUE, SwinTransformerBlock, WindowAttention, window_partition
+from asym.nets.swinir import SwinTransformerBlock, WindowAttention
+from asym.nets.windows import MASK_VALUE, window_partition
 
 
 class WindowAttentionCore(torch.autograd.Function):
