@@ -73,3 +73,44 @@ def test_old_image_level_resampling_would_not_be_calibrated():
         d = img[0] - img[1]
         hits += sps.ttest_1samp(d, 0.0).pvalue <= ALPHA
     assert hits / 200 > 3 * ALPHA
+
+
+def test_issue_null_through_the_dataframe_path():
+    """The issue's own null, through evaluation tables and claims_table (the CLI's code path): a
+    random effect per run (SD 1 per loss x setting x seed), SD 0.3 per test image, 3 seeds,
+    6 images, no true effect. C2 and C4 reject at most as often as Bin(reps, alpha) allows."""
+    import pandas as pd
+
+    from asym.analysis.assessment import prepare_assessment
+    from asym.analysis.claims import Settings, claims_table
+    from tests.test_claims import make_assessment
+
+    assess = prepare_assessment(make_assessment(["m0", "m1", "m2", "m3", "m4"], n_ref=8))
+    designs = {"patchgan": ("patch", "conv"), "unet": ("patch", "conv"), "vgg": ("image", "conv"),
+               "vit": ("image", "transformer")}
+    rng = np.random.default_rng(21)
+    reps, hits = 40, {"C2": 0, "C4": 0}
+    for _ in range(reps):
+        img = 0.3 * rng.normal(size=6)
+        rows = []
+        settings = [("nogan", "none", ["m0", "m1", "m2", "m3", "m4"]), ("patchgan", "patchgan", ["m0", "m1", "m2", "m3", "m4"])]
+        settings += [(d, d, ["m0"]) for d in ("unet", "vgg", "vit")]
+        for setting, disc, losses in settings:
+            level, family = designs.get(disc, ("none", "none"))
+            for m in losses:
+                for s in range(3):
+                    u = rng.normal()
+                    for i in range(6):
+                        rows.append({"run": f"{m}__{setting}__s{s}", "fidelity": m, "adversarial": disc != "none",
+                                     "setting": setting, "discriminator": disc, "objective": "nonsaturating",
+                                     "disc_level": level, "disc_family": family, "gan_weight": 0.05, "seed": s,
+                                     "dataset": "t", "image": f"i{i}", "evaluator": "e", "score": u + img[i],
+                                     "lower_better": False})
+        ev = pd.DataFrame(rows)
+        ranking = ev[ev["setting"].isin(["nogan", "patchgan"])]
+        t = claims_table(assess, ev, Settings(n_boot=10, n_perm=300), ranking=ranking).set_index("claim")
+        for c in hits:
+            assert np.isfinite(t.loc[c, "p_value"]), (c, t.loc[c, "note"])
+            hits[c] += bool(t.loc[c, "p_value"] <= ALPHA)
+    for c, k in hits.items():
+        assert k / reps <= binomial_bound(reps), (c, k)
