@@ -158,14 +158,15 @@ def quality_srcc(texture, structure, alpha, beta, mos) -> float:
 
 def fit_metric(spec: dict, dataset_kind: str, root, test_fraction: float = 0.25, seed: int = 0, steps: int = 200,
                lr: float = 0.05, plcc_weight: float = 1.0, batch_size: int = 8, device: str = "cpu",
-               reader_options: dict | None = None) -> dict:
-    """Split, precompute terms, fit, evaluate; returns the artefact dict (see the module docstring)."""
+               reader_options: dict | None = None, kernels: str = "reference") -> dict:
+    """Split, precompute terms, fit, evaluate; returns the artefact dict (see the module docstring).
+    ``kernels`` is the config's setting for the backbone pass (:mod:`asym.accel.switch`)."""
     spec = {k: v for k, v in spec.items() if k != "fitted"}  # fit from uniform weights, never on top of a fit
     if spec.get("kind") != "dists_style":
         raise ValueError(f"only dists_style metrics have alpha/beta to fit; {spec.get('name')!r} is {spec.get('kind')!r}")
     table = load_iqa_set(dataset_kind, root, reader_options)
     train, test = split_by_reference(table, test_fraction, seed)
-    metric = build_metric(spec, device=device)
+    metric = build_metric(spec, device=device, kernels=kernels)
     terms = {part: compute_terms(metric, t, batch_size, device) for part, t in (("train", train), ("test", test))}
     uniform = metric.alpha / (metric.alpha.sum() + metric.beta.sum()), metric.beta / (metric.alpha.sum() + metric.beta.sum())
     fitted = fit(*terms["train"], train["mos"].to_numpy(), train["reference"].to_numpy(), steps, lr, plcc_weight)
@@ -207,12 +208,14 @@ def main(argv=None) -> None:
     parser.add_argument("--plcc-weight", type=float, default=1.0, help="weight of the 1 - PLCC term")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--kernels", default="reference", help="the config's kernels setting: reference or fast")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     artefact = fit_metric(json.loads(args.metric_spec), args.dataset_kind, args.root, args.test_fraction, args.seed,
-                          args.steps, args.lr, args.plcc_weight, args.batch_size, args.device, args.reader_options)
+                          args.steps, args.lr, args.plcc_weight, args.batch_size, args.device, args.reader_options,
+                          args.kernels)
     save_artefact(artefact, args.out)
     print(f"{args.out}: train SRCC {artefact['initial_train_srcc']:.3f} -> {artefact['train_srcc']:.3f}, "
           f"test SRCC {artefact['initial_test_srcc']:.3f} -> {artefact['test_srcc']:.3f} "

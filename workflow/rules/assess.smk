@@ -24,12 +24,14 @@ rule fit_metric:
         reader=lambda w: reader_options_json(iqa_set(fit_spec(CFG, w.metric)["dataset"])),
         how=lambda w: "--test-fraction {test_fraction} --seed {seed} --steps {steps}".format(**fit_spec(CFG, w.metric)),
         device=CFG["device"],
+        kernels=kernels(CFG),
     log:
         f"{RES}/logs/assess/fit/{{metric}}.log",
     threads: 1
     shell:
         "{PY} -m asym.assess.fit_metric --metric-spec {params.metric:q} --dataset-kind {params.kind} --root {params.root} "
-        "--reader-options {params.reader:q} {params.how} --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+        "--reader-options {params.reader:q} {params.how} --kernels {params.kernels} --device {params.device} "
+        "--threads {threads} --out {output} > {log} 2>&1"
 
 
 # Score one metric on one IQA set, image by image.
