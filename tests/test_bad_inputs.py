@@ -59,7 +59,8 @@ def ws(tiny_cfg, tiny_workdir, tmp_path_factory):
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
     (root / "tiny.yaml").write_text(yaml.safe_dump(cfg))
     return {"root": root, "results": results, "spec": spec, "cfg": cfg, "tiny_cfg": tiny_cfg,
-            "scores": scores}
+            "scores": scores, "synthetic": tiny_workdir / tiny_cfg["data"]["iqa_sets"]["synthetic"]["root"],
+            "raw": tiny_workdir / tiny_cfg["data"]["raw"]}
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -262,6 +263,14 @@ CASES = [
     ("labels-missing-distorted-file", "asym.assess.score",
      lambda ws, t: _score_argv(ws, _kadid(t, lambda r: (r / "images" / "I01_10_05.png").unlink())),
      INPUT, ["I01_10_05.png"]),
+    ("score-missing-pinned-weights", "asym.assess.score",
+     lambda ws, t: _score_argv(ws, ws["synthetic"], kind="synthetic", spec={
+         "name": "dists_vgg16", "kind": "dists_style", "backbone": "vgg16", "init": "imagenet",
+         "weights": str(t / "weights" / "vgg16-397923af.pth"), "group": "vgg16"}),
+     WEIGHTS, ["vgg16-397923af.pth", "download.pytorch.org"]),
+    ("prepare-missing-raw-folder", "asym.data.prepare",
+     lambda ws, t: ["--raw", str(t / "no_raw"), "--out", str(t / "prepared"), "--config", str(ws["root"] / "tiny.yaml")],
+     INPUT, ["no_raw", "asym.data.collect"]),
     ("score-missing-set", "asym.assess.score",
      lambda ws, t: _score_argv(ws, t / "no_set", kind="synthetic"), INPUT, ["no_set/scores.csv"]),
     # --- score tables into the correlations (python -m asym.assess.correlate)
