@@ -51,7 +51,7 @@ def test_run_prints_one_line_and_exits_with_the_type_code(capsys, monkeypatch):
     monkeypatch.delenv("ASYM_DEBUG", raising=False)
     with pytest.raises(SystemExit) as info:
         errors.run(_failing(errors.ConfigError("invalid configuration in a.yaml:\n  - optimize.steps: -5 is\n"
-                                               "  - data: missing")), [])
+                                               "  - data: missing")), [], prog="asym.some.stage")
     assert info.value.code == errors.ConfigError.exit_code
     err = capsys.readouterr().err
     assert err == ("asym.some.stage: ConfigError: invalid configuration in a.yaml: optimize.steps: -5 is; "
@@ -81,6 +81,15 @@ def test_other_exceptions_keep_their_traceback(monkeypatch):
     monkeypatch.delenv("ASYM_DEBUG", raising=False)
     with pytest.raises(ZeroDivisionError):
         errors.run(_failing(ZeroDivisionError("a bug")), [])
+
+
+def test_the_line_names_the_module_as_python_m_runs_it(capsys, monkeypatch):
+    monkeypatch.delenv("ASYM_DEBUG", raising=False)
+    from asym.assess import correlate
+
+    with pytest.raises(SystemExit):
+        errors.run(correlate.main, ["--scores", "absent.csv", "--metric-info", "{}", "--out", "x.csv"])
+    assert capsys.readouterr().err.startswith("asym.assess.correlate: InputError: table not found: absent.csv")
 
 
 def test_return_value_is_the_exit_status():
