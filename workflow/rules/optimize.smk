@@ -68,7 +68,8 @@ rule pretrain_sr:
 
 
 # Train one generator from its seed's pretrained one (resumes from its checkpoint if one is
-# there; a checkpoint of other settings is moved aside, since Snakemake reruns only on change).
+# there; since Snakemake reruns only on change, a checkpoint of other settings, other code or
+# another pretrained start, or of a finished run, is set aside as checkpoint.stale-<n>.pt).
 rule train_sr:
     input:
         data=CFG["data"]["sr_train"],
