@@ -255,3 +255,17 @@ def test_sr_grid_shows_the_evaluated_bicubic_image_and_no_baseline_row(tmp_path)
     shown = titles["bicubic x4\n(baseline)"].images[0].get_array()
     assert np.array_equal(np.asarray(shown), evaluated[:16, :16])
     assert not any("none" == t.get_text() for ax in fig.axes for t in ax.texts)  # no "none" loss row
+
+
+def test_c1_assessment_side_correlates_within_types_too():
+    """The analysis's assessment side (asym.analysis.assessment) takes the same within-type SRCC."""
+    from asym.analysis.assessment import assessment_draws, prepare_assessment
+
+    scores, labels = _scores_and_labels()
+    pooled = prepare_assessment(scores)
+    typed = prepare_assessment(scores.merge(labels, on="distorted"))
+    assert pooled.srcc()[0] == pytest.approx(srcc(scores["score"], scores["mos"]))
+    within = correlate.correlations(scores, 10, 0, {}, within_type={"synthetic": labels})
+    assert typed.srcc()[0] == pytest.approx(within["srcc"].iloc[0])
+    draws = assessment_draws(typed, 50, 0)
+    assert np.isfinite(draws).all() and (np.abs(draws) <= 1).all()

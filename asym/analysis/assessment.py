@@ -71,11 +71,28 @@ def _pearson_rows(R: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 @dataclass
 class IQASet:
-    """One IQA dataset: quality-direction scores [metric, distorted], MOS, references."""
+    """One IQA dataset: quality-direction scores [metric, distorted], MOS, references.
+
+    ``types``: a distortion-type code per distorted image for a set whose labels order
+    severity only within a type (distortion levels: the synthetic set); its SRCC is then
+    the mean over types of the SRCC within each type (as :mod:`asym.assess.correlate`
+    reports it). None: one SRCC over the whole set (human scores).
+    """
     name: str
     scores: np.ndarray
     mos: np.ndarray
     members: list  # positional indices of the distorted images of each reference
+    types: np.ndarray | None = None
+
+    def srcc_rows(self, rows: np.ndarray) -> np.ndarray:
+        """SRCC per metric over the distorted images ``rows`` (within types, averaged, where typed)."""
+        if self.types is None:
+            return _srcc_rows(self.scores[:, rows], self.mos[rows])
+        per_type = [_srcc_rows(self.scores[:, rows[self.types[rows] == t]], self.mos[rows[self.types[rows] == t]])
+                    for t in np.unique(self.types[rows])]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a type with one image in a resample -> NaN
+            return np.nanmean(np.vstack(per_type), axis=0)
 
 
 @dataclass
@@ -88,10 +105,10 @@ class Assessment:
         per_set = []
         for k, s in enumerate(self.sets):
             if picks is None:
-                per_set.append(_srcc_rows(s.scores, s.mos))
+                rows = np.arange(len(s.mos))
             else:
                 rows = np.concatenate([s.members[g] for g in picks[k]])
-                per_set.append(_srcc_rows(s.scores[:, rows], s.mos[rows]))
+            per_set.append(s.srcc_rows(rows))
         if not per_set:
             return np.full(len(self.metrics), np.nan)
         with warnings.catch_warnings():
@@ -103,6 +120,8 @@ class Assessment:
 
 
 def prepare_assessment(assess: pd.DataFrame) -> Assessment:
+    """The IQA sets of per-image scores; a set whose rows all carry a ``distortion`` (the
+    type of a set with level labels) is correlated within types (:class:`IQASet`)."""
     needed = {"dataset", "metric", "reference", "distorted", "score", "lower_better", "mos"}
     missing = needed - set(assess.columns)
     if missing:
@@ -118,8 +137,12 @@ def prepare_assessment(assess: pd.DataFrame) -> Assessment:
         meta = meta.loc[wide.index]
         codes, _ = pd.factorize(meta["reference"], sort=True)
         members = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
+        types = None
+        if "distortion" in part.columns and part["distortion"].notna().all():
+            kind = part.groupby("distorted")["distortion"].first().loc[wide.index]
+            types = pd.factorize(kind, sort=True)[0]
         sets.append(IQASet(str(name), wide.to_numpy(dtype=float).T,
-                            meta["mos"].to_numpy(dtype=float), members))
+                            meta["mos"].to_numpy(dtype=float), members, types))
     return Assessment(metrics, sets)
 
 

@@ -59,6 +59,7 @@ from asym.analysis.c4 import (  # noqa: F401  (design_groups, discriminator_cell
 from asym.analysis.c5 import c5_result
 from asym.analysis.runs import HUMAN, model_panel, trained_rows
 from asym.analysis.stats import as_bool
+from asym.assess.correlate import read_distortion_labels
 from asym.io import InputError, write_csv
 
 #: The first nine are the long-standing contract (DESIGN.md); the rest say how each verdict came about.
@@ -227,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="per-image assessment score CSVs (one per dataset x metric)")
     p.add_argument("--correlations", default=None,
                    help="results/assess/correlations.csv (C5's assessment side: DISTS-style backbones)")
+    p.add_argument("--within-type", action="append", default=[], metavar="DATASET=LABELS_CSV",
+                   help="an IQA set whose labels order severity within a distortion type only, with its label "
+                        "file (distorted, distortion): its SRCC is taken within types, as asym.assess.correlate")
     p.add_argument("--evaluation", required=True, help="results/optimize/evaluation.csv")
     p.add_argument("--human", default=None,
                    help="results/judge/human_evaluation.csv: human judgements, the primary C1/C2 yardstick")
@@ -260,7 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings(args.alpha, args.threshold, args.margin, args.n_boot, args.n_perm, args.seed)
-    assess = prepare_assessment(pd.concat([_read_csv(p) for p in args.assess_scores], ignore_index=True))
+    scores = pd.concat([_read_csv(p) for p in args.assess_scores], ignore_index=True)
+    for item in args.within_type:
+        dataset, _, path = item.partition("=")
+        labels = read_distortion_labels(Path(path)).rename(columns={"distortion": "type"})
+        typed = scores["dataset"] == dataset
+        scores.loc[typed, "distortion"] = scores.loc[typed, ["distorted"]].merge(labels, how="left")["type"].to_numpy()
+        if scores.loc[typed, "distortion"].isna().any():
+            raise InputError(f"--within-type {item}: some scored images of {dataset!r} are not in {path}; "
+                             "rescore the set (its labels changed since it was scored)")
+    assess = prepare_assessment(scores)
     evaluation = _read_csv(args.evaluation)
     # human judgements are C1/C2's yardstick only: C4 compares designs the study did not judge
     judged = pd.concat([evaluation, _read_csv(args.human)], ignore_index=True) if args.human else evaluation

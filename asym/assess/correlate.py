@@ -31,10 +31,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asym.analysis.stats import (as_bool, bootstrap_correlation, correlation_table, krcc, logistic_plcc, quality_direction,
-                                 srcc, stable_seed)
-from asym.io import InputError, write_csv
-from asym.io import read_table
+from asym.analysis.stats import (
+    as_bool,
+    bootstrap_correlation,
+    correlation_table,
+    krcc,
+    logistic_plcc,
+    quality_direction,
+    srcc,
+    stable_seed,
+)
+from asym.io import InputError, read_table, write_csv
+
 # What correlate needs of a score table (asym.assess.score writes these columns).
 SCORE_TABLE_COLUMNS = ["dataset", "metric", "reference", "distorted", "score", "lower_better", "mos"]
 

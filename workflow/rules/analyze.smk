@@ -27,6 +27,7 @@ rule claims:
         stability=rules.stability_summary.output[0],
         transfer=TRANSFER_TABLE,
         human=[HUMAN_TABLE] if Path(HUMAN_TABLE).is_file() else [],
+        labels=list(WITHIN_TYPE.values()),  # sets with level labels: SRCC within distortion types (assess.smk)
         code=code("analysis.claims"),
     output:
         claims=f"{RES}/analysis/claims.csv",
@@ -46,12 +47,13 @@ rule claims:
         transfer=lambda w, input: f"--transfer {input.transfer}" if input.transfer else "",
         human=lambda w, input: f"--human {input.human}" if input.human else "",
         gan_setting=f"--gan-setting {main_gan_setting(CFG)}" if main_gan_setting(CFG) else "",
+        within=" ".join(f"--within-type {d}={path}" for d, path in WITHIN_TYPE.items()),
     log:
         f"{RES}/logs/analyze/claims.log",
     shell:
         "{PY} -m asym.analysis.claims --assess-scores {input.scores} --correlations {input.correlations} "
         "--evaluation {input.evaluation} --stability {input.stability} {params.transfer} {params.human} "
-        "{params.gan_setting} --no-reference {params.no_reference} --scale {params.scale} "
+        "{params.gan_setting} {params.within} --no-reference {params.no_reference} --scale {params.scale} "
         "--alpha {params.alpha} --threshold {params.threshold} --margin {params.margin} "
         "--n-boot {params.n_boot} --n-perm {params.n_perm} --seed {params.seed} --out {output.claims} "
         "--ranks-out {output.ranks} --mixedlm-out {output.mixedlm} --pairwise-out {output.pairwise} "

@@ -34,9 +34,9 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from asym.analysis.baseline import trained_runs
-from asym.report.figures import style
-from asym.io import InputError, read_rgb
 from asym.analysis.stats import as_bool
+from asym.io import InputError, read_rgb
+from asym.report.figures import style
 
 CELL = 1.05  # inches per image cell
 
