@@ -60,7 +60,7 @@ from asym.analysis.c5 import c5_result
 from asym.analysis.runs import HUMAN, model_panel, trained_rows
 from asym.analysis.stats import as_bool
 from asym.assess.correlate import read_distortion_labels
-from asym.io import InputError, write_csv
+from asym.io import InputError, read_table, write_csv
 
 #: The first nine are the long-standing contract (DESIGN.md); the rest say how each verdict came about.
 CLAIM_COLUMNS = ["claim", "statistic", "estimate", "ci_low", "ci_high", "p_value", "n", "verdict", "scale",
@@ -215,11 +215,13 @@ def panel_table(assess: Assessment, ranking: pd.DataFrame, settings: Settings,
 # --------------------------------------------------------------------------- #
 # CLI
 # --------------------------------------------------------------------------- #
-def _read_csv(path) -> pd.DataFrame:
+def _read_csv(path, finite: tuple[str, ...] = ()) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"input table not found: {path}; run the stage that writes it first")
-    return pd.read_csv(path)
+    # A NaN or empty score would be dropped by the statistics while n still counted it:
+    # refused, naming the file, the column and the line (asym.io.read_table).
+    return read_table(path, list(finite), finite=finite, fix="Rerun the stage that writes it.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings(args.alpha, args.threshold, args.margin, args.n_boot, args.n_perm, args.seed)
-    scores = pd.concat([_read_csv(p) for p in args.assess_scores], ignore_index=True)
+    scores = pd.concat([_read_csv(p, finite=("score", "mos")) for p in args.assess_scores], ignore_index=True)
     for item in args.within_type:
         dataset, _, path = item.partition("=")
         labels = read_distortion_labels(Path(path)).rename(columns={"distortion": "type"})
@@ -274,9 +276,10 @@ def main(argv=None) -> int:
             raise InputError(f"--within-type {item}: some scored images of {dataset!r} are not in {path}; "
                              "rescore the set (its labels changed since it was scored)")
     assess = prepare_assessment(scores)
-    evaluation = _read_csv(args.evaluation)
+    evaluation = _read_csv(args.evaluation, finite=("score",))
     # human judgements are C1/C2's yardstick only: C4 compares designs the study did not judge
-    judged = pd.concat([evaluation, _read_csv(args.human)], ignore_index=True) if args.human else evaluation
+    human = _read_csv(args.human, finite=("score",)) if args.human else None
+    judged = pd.concat([evaluation, human], ignore_index=True) if args.human else evaluation
     transfer = _read_csv(args.transfer) if args.transfer else None
     stability = _read_csv(args.stability) if args.stability else None
     correlations = _read_csv(args.correlations) if args.correlations else None
