@@ -131,6 +131,17 @@ def _correlate_argv(ws, *paths) -> list[str]:
             "--out", str(ws["results"] / "correlations.csv")]
 
 
+def _evaluation_file(tmp_path, nan: bool) -> Path:
+    """Two rows in the evaluation.csv contract; the second score NaN when ``nan``."""
+    path = tmp_path / "evaluation.csv"
+    pd.DataFrame({"run": "l1__nogan__s0", "generator": "swinir", "fidelity": "l1", "adversarial": False,
+                  "setting": "nogan", "discriminator": "none", "objective": "none", "disc_level": "none",
+                  "disc_family": "none", "gan_weight": 0.0, "seed": 0, "dataset": "test", "image": ["a", "b"],
+                  "evaluator": "psnr", "score": [25.0, np.nan if nan else 26.0], "lower_better": False,
+                  "baseline": False}).to_csv(path, index=False)
+    return path
+
+
 def _save_checkpoint(ws, tmp_path, make) -> Path:
     """A run folder holding the finished run's files and a checkpoint written by ``make(path)``."""
     out = tmp_path / "run"
@@ -283,6 +294,15 @@ CASES = [
     ("scores-missing-column", "asym.assess.correlate",
      lambda ws, t: _correlate_argv(ws, _scores_file(ws, t, lambda d: d.drop(columns="lower_better"))),
      INPUT, ["scores.csv", "lower_better"]),
+    # --- the same tables into the claims' statistics (python -m asym.analysis.claims)
+    ("claims-nan-assessment-score", "asym.analysis.claims",
+     lambda ws, t: ["--assess-scores", str(_scores_file(ws, t, lambda d: d.assign(score=d["score"].where(d.index != 2)))),
+                    "--evaluation", str(_evaluation_file(t, nan=False)), "--scale", "demo",
+                    "--out", str(ws["results"] / "correlations.csv")], INPUT, ["scores.csv", "'score'", "line 4"]),
+    ("claims-nan-evaluation-score", "asym.analysis.claims",
+     lambda ws, t: ["--assess-scores", str(ws["results"] / "psnr.csv"), "--evaluation", str(_evaluation_file(t, nan=True)),
+                    "--scale", "demo", "--out", str(ws["results"] / "correlations.csv")],
+     INPUT, ["evaluation.csv", "'score'", "line 3"]),
     ("scores-missing-file", "asym.assess.correlate",
      lambda ws, t: _correlate_argv(ws, t / "absent.csv"), INPUT, ["absent.csv"]),
 ]
