@@ -195,7 +195,7 @@ def save_artefact(artefact: dict, out) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Fit a DISTS-style metric's alpha/beta on an IQA train split.")
-    parser.add_argument("--metric-spec", required=True, help="metric spec as JSON (kind dists_style, with its name)")
+    parser.add_argument("--metric-spec", required=True, type=json.loads, help="metric spec as JSON (kind dists_style, with its name)")
     parser.add_argument("--dataset-kind", required=True, help="IQA set reader, e.g. synthetic")
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--reader-options", default="{}", type=json.loads,
@@ -213,7 +213,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    artefact = fit_metric(json.loads(args.metric_spec), args.dataset_kind, args.root, args.test_fraction, args.seed,
+    artefact = fit_metric(args.metric_spec, args.dataset_kind, args.root, args.test_fraction, args.seed,
                           args.steps, args.lr, args.plcc_weight, args.batch_size, args.device, args.reader_options,
                           args.kernels)
     save_artefact(artefact, args.out)

@@ -67,7 +67,7 @@ def score_set(metric_spec: dict, dataset: str, kind: str, root: Path, batch_size
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Assessment stage: score a metric on an IQA set.")
-    parser.add_argument("--metric-spec", required=True, help="metric spec as JSON (with its name)")
+    parser.add_argument("--metric-spec", required=True, type=json.loads, help="metric spec as JSON (with its name)")
     parser.add_argument("--dataset", required=True, help="data set name as in the config")
     parser.add_argument("--kind", required=True, help="reader, e.g. synthetic")
     parser.add_argument("--root", required=True, type=Path)
@@ -81,7 +81,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    table = score_set(json.loads(args.metric_spec), args.dataset, args.kind, args.root, args.batch_size, args.device,
+    table = score_set(args.metric_spec, args.dataset, args.kind, args.root, args.batch_size, args.device,
                       args.reader_options, args.kernels)
     write_csv(table, args.out)
 

@@ -94,7 +94,7 @@ def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, datas
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generator", required=True, type=Path)
-    parser.add_argument("--panel", required=True, help="JSON {evaluator name: metric spec}")
+    parser.add_argument("--panel", required=True, type=json.loads, help="JSON {evaluator name: metric spec}")
     parser.add_argument("--test-dir", required=True, type=Path)
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--sr-dir", required=True, type=Path)
@@ -105,7 +105,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    table = evaluate(args.generator, json.loads(args.panel), args.test_dir, args.dataset, args.sr_dir,
+    table = evaluate(args.generator, args.panel, args.test_dir, args.dataset, args.sr_dir,
                      args.batch_size, args.device, args.kernels)
     write_csv(table, args.out)
 

@@ -337,7 +337,7 @@ def run(spec: dict, kind: str, root: Path, discriminator_file: Path | None = Non
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--spec", required=True, help="JSON (asym.config.transfer_spec)")
+    parser.add_argument("--spec", required=True, type=json.loads, help="JSON (asym.config.transfer_spec)")
     parser.add_argument("--kind", required=True)
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--reader-options", default="{}", type=json.loads,
@@ -349,7 +349,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    spec = json.loads(args.spec)
+    spec = args.spec  # parsed by argparse: bad JSON is a one-line usage error naming --spec
     if args.device:
         spec["device"] = args.device
     row = run(spec, args.kind, args.root, args.discriminator, reader_options=args.reader_options)
