@@ -28,7 +28,7 @@ from asym.accel.attention import use_fast_attention
 from asym.accel.switch import check_kernels
 from asym.data.images import bicubic_downsample, load_folder, to_tensor, to_uint8
 from asym.assess.fidelity import build_metric, score_pairs
-from asym.io import write_csv, write_png
+from asym.io import InputError, write_csv, write_png
 from asym.optimize.runrecord import RECORD_NAME, read_run_record, run_traits
 from asym.optimize.final import load_generator
 
@@ -61,10 +61,13 @@ def evaluate(generator_path: Path, panel: dict[str, dict], test_dir: Path, datas
         use_fast_attention(generator)
     scale = spec["generator"]["upscale"]
     names, hrs, srs = [], [], []
-    for name, img in load_folder(test_dir):
+    images = load_folder(test_dir)
+    for name, img in images:  # every test image checked before the first one is super-resolved
+        if img.shape[0] % scale or img.shape[1] % scale:
+            raise InputError(f"test image {name} in {test_dir} is {img.shape[1]}x{img.shape[0]} px, not a multiple "
+                             f"of the scale {scale}; crop it to a multiple (asym.data.prepare does)")
+    for name, img in images:
         hr = to_tensor(img)[None]
-        if hr.shape[-1] % scale or hr.shape[-2] % scale:
-            raise ValueError(f"test image {name} is {tuple(hr.shape[-2:])}, not a multiple of the scale {scale}")
         sr_uint8 = to_uint8(super_resolve(generator, hr.to(device), scale)[0].cpu())
         write_png(sr_uint8, Path(sr_dir) / f"{name}.png")
         names.append(name)
