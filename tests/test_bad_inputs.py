@@ -85,9 +85,9 @@ def _config(ws, tmp_path, **changes) -> Path:
     return path
 
 
-def _images(ws, tmp_path, extra: dict[str, bytes | np.ndarray | Image.Image]) -> Path:
+def _images(ws, tmp_path, extra: dict[str, bytes | np.ndarray | Image.Image], base: str = "train") -> Path:
     folder = tmp_path / "images"
-    shutil.copytree(ws["root"] / "train", folder)
+    shutil.copytree(ws["root"] / base, folder)
     for name, content in extra.items():
         if isinstance(content, bytes):
             (folder / name).write_bytes(content)
@@ -261,6 +261,11 @@ CASES = [
                                                       "a.bmp": Image.new("RGB", (32, 32))})),
                     "--dataset", "test", "--sr-dir", str(t / "sr"), "--out", str(t / "e.csv")],
      INPUT, ["'a'", "a.bmp", "a.png"]),
+    ("evaluate-test-image-not-multiple-of-scale", "asym.optimize.evaluate",
+     lambda ws, t: ["--generator", str(ws["results"] / "done" / "final.pt"), "--panel", "{}",
+                    "--test-dir", str(_images(ws, t, {"zz_odd.png": np.zeros((33, 32, 3), np.uint8)}, base="test")),
+                    "--dataset", "test", "--sr-dir", str(t / "sr"), "--out", str(t / "e.csv")],
+     INPUT, ["zz_odd", "32x33", "scale 4"]),
     # --- IQA label files through the readers (python -m asym.assess.score)
     ("labels-nan", "asym.assess.score",
      lambda ws, t: _score_argv(ws, _kadid(t, lambda r: (r / "dmos.csv").write_text(
