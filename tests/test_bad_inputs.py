@@ -279,6 +279,8 @@ CASES = [
     ("labels-missing-distorted-file", "asym.assess.score",
      lambda ws, t: _score_argv(ws, _kadid(t, lambda r: (r / "images" / "I01_10_05.png").unlink())),
      INPUT, ["I01_10_05.png"]),
+    ("labels-missing-reference-file", "asym.assess.score",
+     lambda ws, t: _score_argv(ws, _kadid(t, lambda r: (r / "images" / "I02.png").unlink())), INPUT, ["I02.png"]),
     ("score-missing-pinned-weights", "asym.assess.score",
      lambda ws, t: _score_argv(ws, ws["synthetic"], kind="synthetic", spec={
          "name": "dists_vgg16", "kind": "dists_style", "backbone": "vgg16", "init": "imagenet",
