@@ -89,6 +89,10 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 RGB_CONVERTIBLE_MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX")
 
 
+#: File suffixes read as images (lower case).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as an RGB uint8 array of shape (H, W, 3).
 

@@ -143,7 +143,7 @@ def data_problems(cfg: dict) -> list[str]:
     ones, and image ids (file stems) used twice."""
     from PIL import Image, UnidentifiedImageError
 
-    from asym.data.images import IMAGE_SUFFIXES
+    from asym.io import IMAGE_SUFFIXES
 
     folder, patch = Path(cfg["data"]["sr_train"]), cfg["optimize"]["patch_size"]
     problems = []

@@ -58,31 +58,19 @@ from asym.analysis.c4 import (  # noqa: F401  (design_groups, discriminator_cell
 )
 from asym.analysis.c5 import c5_result
 from asym.analysis.runs import HUMAN, model_panel, trained_rows
+from asym.analysis.sentences import CLAIM_IDS, CLAIM_SENTENCES  # noqa: F401  (public here too)
 from asym.analysis.stats import as_bool
-from asym.assess.correlate import read_distortion_labels
+from asym.data.distortion_labels import read_distortion_labels
 from asym.io import InputError, read_table, write_csv
 
 #: The first nine are the long-standing contract (DESIGN.md); the rest say how each verdict came about.
 CLAIM_COLUMNS = ["claim", "statistic", "estimate", "ci_low", "ci_high", "p_value", "n", "verdict", "scale",
                  "p_holm", "p_reverse", "p_reverse_holm", "alpha", "h0", "h1", "test", "units", "note"]
-CLAIM_IDS = ["C1", "C2", "C3", "C4", "C5"]
 #: C2's regression on run means (file name kept: ``c2_mixedlm.csv``).
 MIXEDLM_COLUMNS = MODEL_COLUMNS
 MIXEDLM_KEY_TERM = MODEL_KEY_TERM
 PANEL_COLUMNS = ["panel", "evaluators", "claim", "estimate", "p_value", "n", "significant"]
 
-#: Each claim as the paper states it (abstract of arXiv 2509.20878).
-CLAIM_SENTENCES = {  # numbering as in ../shared/PAPER.md ("Claims to test")
-    "C1": "Fidelity metrics that rank higher in IQA do not necessarily give better results "
-          "when used as the optimization loss.",
-    "C2": "This misalignment is stronger when an adversarial loss is added.",
-    "C3": "Discriminators suppress artifacts during optimization, but their learned weights, "
-          "reused to initialize an IQA model's backbone, help little: ImageNet initialization "
-          "is best, discriminator initialization only moderately better than random.",
-    "C4": "Discriminator design matters: patch-level and convolutional discriminators give more "
-          "faithful detail than image-level or Transformer-based ones, which are also less stable.",
-    "C5": "Convolutional IQA backbones beat Transformer ones on synthetic distortions.",
-}
 NOT_RUN_NOTE = "stage not run at this scale"
 
 

@@ -41,27 +41,13 @@ from asym.analysis.stats import (
     srcc,
     stable_seed,
 )
+from asym.data.distortion_labels import read_distortion_labels
 from asym.io import InputError, read_table, write_csv
 
 # What correlate needs of a score table (asym.assess.score writes these columns).
 SCORE_TABLE_COLUMNS = ["dataset", "metric", "reference", "distorted", "score", "lower_better", "mos"]
 
 SCOPE_COLUMNS = ["scope", "srcc_pooled"]
-
-
-def read_distortion_labels(path: Path) -> pd.DataFrame:
-    """``distorted, distortion`` of an IQA set's label file (paths relative to the set's root)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"label file not found: {path} (--within-type needs the set's scores.csv)")
-    labels = pd.read_csv(path)
-    missing = {"distorted", "distortion"} - set(labels.columns)
-    if missing:
-        raise InputError(f"{path} lacks columns {sorted(missing)}; --within-type needs each image's distortion type")
-    if labels["distorted"].duplicated().any():
-        dup = labels.loc[labels["distorted"].duplicated(), "distorted"].iloc[0]
-        raise InputError(f"{path} lists {dup!r} twice")
-    return labels[["distorted", "distortion"]]
 
 
 def mean_within(stat, d: pd.DataFrame) -> float:

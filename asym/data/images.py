@@ -19,9 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from asym.io import InputError, read_rgb
+from asym.io import IMAGE_SUFFIXES, InputError, read_rgb  # noqa: F401  (IMAGE_SUFFIXES: public here too)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:

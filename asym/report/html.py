@@ -213,7 +213,7 @@ def stability_section(stability: pd.DataFrame | None) -> str:
     if stability is None:
         return ""
     if "run" in stability:  # results/optimize/stability.csv: one row per run, grouped here by design
-        from asym.optimize.stability import group_summary  # pandas only, no torch
+        from asym.optimize.instability import group_summary  # pandas only, no torch
 
         stability = group_summary(stability)
     missing = [c for c in STABILITY_COLUMNS if c not in stability]

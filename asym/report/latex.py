@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from asym.analysis import summaries
-from asym.analysis.claims import CLAIM_SENTENCES
+from asym.analysis.sentences import CLAIM_SENTENCES
 from asym.analysis.summaries import CAPTIONS, SCALE_TEXT
 from asym.io import InputError, write_text
 

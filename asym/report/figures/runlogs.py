@@ -14,13 +14,13 @@ import pandas as pd
 
 from asym.io import InputError
 from asym.optimize.runrecord import read_run_record
-from asym.optimize.stability import read_log
+from asym.optimize.instability import read_log
 
 
 def load_logs(paths) -> pd.DataFrame:
     """Concatenate train logs, adding ``run``, ``fidelity``, ``setting``, ``adversarial``.
 
-    Each log is read by the one train-log reader (:func:`asym.optimize.stability.read_log`),
+    Each log is read by the one train-log reader (:func:`asym.optimize.instability.read_log`),
     and what the run was comes from the ``run.json`` beside it
     (:func:`asym.optimize.runrecord.read_run_record`); run names are never parsed.
     """
