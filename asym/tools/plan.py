@@ -250,14 +250,11 @@ def rule_jobs(cfg: dict) -> dict[str, int]:
         "pretrain_sr": len(pretrain_seeds(cfg)),
         "train_sr": len(runs(cfg)),
         "evaluate_run": len(runs(cfg)),
-        "evaluate_bicubic": 1,  # the bicubic baseline, scored by the whole evaluator panel
+        "evaluate_bicubic": 1,  # the bicubic baseline, scored by the whole evaluator panel (FLOPs not modelled)
         "train_iqa": len(transfer_jobs(cfg)),
         "assess_correlate": 1, "evaluation_table": 1, "stability_summary": 1, "transfer_table": int(has_transfer),
         "config_snapshot": 1, "claims": 1, "power": 1, "report_latex": 1, "report_html": 1,
         "report_pdf": int(shutil.which("latexmk") is not None),
-        # optimize.smk's bicubic baseline (one job, counted with the CPU rules: its FLOPs are not
-        # modelled) and analyze.smk's power simulation.
-        "evaluate_bicubic": 1, "power": 1,
     }
     for name in REPORT_FIGURES + (("transfer",) if has_transfer else ()):
         jobs[f"figure_{name}"] = 1
