@@ -53,15 +53,20 @@ def test_tiny_workflow_end_to_end(tiny_workdir, tiny_cfg, workflow_copy):
     evaluation = pd.read_csv(tiny_workdir / "results/optimize/evaluation.csv")
     n_runs = len(tiny_cfg["optimize"]["losses"]) * len(tiny_cfg["optimize"]["adversarial"]) * len(
         tiny_cfg["optimize"]["seeds"])
-    assert evaluation["run"].nunique() == n_runs
+    baseline = evaluation["baseline"].astype(str).str.lower().eq("true")
+    assert evaluation.loc[~baseline, "run"].nunique() == n_runs
+    # the bicubic baseline: every evaluator on every test image, flagged
+    assert set(evaluation.loc[baseline, "run"]) == {"bicubic"}
+    assert set(evaluation.loc[baseline, "evaluator"]) == set(tiny_cfg["evaluate"]["evaluators"])
     assert not (evaluation["evaluator"] == evaluation["fidelity"]).any()
     assert not ((evaluation["fidelity"] == "l1") & (evaluation["evaluator"] == "psnr")).any()
 
     correlations = pd.read_csv(tiny_workdir / "results/assess/correlations.csv")
     assert set(correlations["metric"]) == set(tiny_cfg["assess"]["metrics"])
+    assert (correlations["scope"] == "within_distortion").all()  # the synthetic set's labels are levels
 
     transfer = pd.read_csv(tiny_workdir / "results/transfer/correlations.csv")
-    assert set(transfer["init"]) == {"random", "discriminator"}
+    assert set(transfer["init"]) == {"random", "disc"}  # init labels name the weights (asym.config.WEIGHTS_LABELS)
     if shutil.which("latexmk"):
         assert (tiny_workdir / "report/build/report.pdf").stat().st_size > 10_000
     assert (tiny_workdir / "report/build/tex/macros.tex").is_file()
