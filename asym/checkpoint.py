@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from asym.errors import CheckpointError  # noqa: F401  (defined with its exit code in asym.errors)
+from asym.errors import CheckpointError
 from asym.io import atomic_path
 
 

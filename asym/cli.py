@@ -16,10 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from asym.errors import InputError, run as run_entry_point
-from asym.tools import plan  # light to import: torch only when a plan is computed
 from asym.analysis import power  # no torch: numpy, scipy, pandas
-from asym.judge import cli as judge_cli  # light too: torch only when a study is built
 from asym.config import (
     apply_weight_caches,
     dumps,
@@ -29,6 +26,10 @@ from asym.config import (
     runs,
     train_spec,
 )
+from asym.errors import InputError
+from asym.errors import run as run_entry_point
+from asym.judge import cli as judge_cli  # light too: torch only when a study is built
+from asym.tools import plan  # light to import: torch only when a plan is computed
 
 
 def main(argv=None) -> None:

@@ -26,7 +26,7 @@ import yaml
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
-from asym.errors import ConfigError  # noqa: F401  (defined with its exit code in asym.errors)
+from asym.errors import ConfigError
 
 
 def _schema() -> dict:

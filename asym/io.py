@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-
-from asym.errors import InputError  # noqa: F401  (defined with its exit code in asym.errors)
+from asym.errors import InputError
 
 
 def _umask() -> int:

@@ -7,11 +7,11 @@ the set ships them) and the label files in the format the set publishes (MATLAB
 and returns the folder to hand to the reader. The ``*_ROWS``/``*_LINES`` constants
 are what the labels say, so tests can check the parsed values against them.
 
-    from iqa_fixtures import BUILDERS          # from a test under tests/
+    from tests.iqa_fixtures import BUILDERS          # from a test under tests/
     root = BUILDERS["koniq10k"](tmp_path / "koniq10k")
     table = asym.data.iqa_sets.load_iqa_set("koniq10k", root, OPTIONS.get("koniq10k"))
 
-Besides the reader tests (tests/test_iqa_sets.py), the download tests package these
+Besides the reader tests (tests/data/test_iqa_sets.py), the download tests package these
 folders into archives (SPAQ's as a split zip, see :func:`write_split_zip`); keep every
 builder self-contained and deterministic. :data:`OPTIONS` holds the reader options a
 fixture needs (TQD's declared direction).
@@ -280,7 +280,7 @@ def write_split_zip(folder: Path, last: Path, part_size: int) -> list[Path]:
 # Reader options the fixtures need (data.iqa_sets.<name>.<option> in a workflow config).
 OPTIONS = {"tqd": {"direction": "higher_better", "score_range": [1, 5]}}
 
-# Every reader kind but "synthetic" (built by asym.data.prepare, see tests/test_data.py).
+# Every reader kind but "synthetic" (built by asym.data.prepare, see tests/data/test_images.py).
 BUILDERS = {
     "live": build_live,
     "csiq": build_csiq,

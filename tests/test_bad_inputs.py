@@ -317,7 +317,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_stops_with_one_line(case, ws, tmp_path, capsys, monkeypatch):
-    name, module, build, code, culprit = case
+    _name, module, build, code, culprit = case
     monkeypatch.delenv("ASYM_DEBUG", raising=False)
     before = _snapshot(ws["results"])
     argv = build(ws, tmp_path)
@@ -357,7 +357,7 @@ def test_python_m_train_sr_negative_steps(ws, tmp_path):
     before = _snapshot(ws["results"])
     proc = subprocess.run([sys.executable, "-m", "asym.optimize.train_sr",
                            *_train_argv(ws, _spec_json(ws, steps=-5), ws["root"] / "train", ws["results"] / "done")],
-                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=300)
+                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=300, check=False)
     assert proc.returncode == CONFIG
     line = _one_line(proc)
     assert line.startswith("asym.optimize.train_sr: ConfigError:") and "steps = -5" in line
@@ -369,10 +369,10 @@ def test_asym_console_script_and_debug_traceback(tmp_path):
     if not script.exists():
         pytest.skip("the asym console script is not installed beside this interpreter")
     proc = subprocess.run([str(script), "check", "--config", str(tmp_path / "nope.yaml")],
-                          capture_output=True, text=True, env=_env(), timeout=300)
+                          capture_output=True, text=True, env=_env(), timeout=300, check=False)
     assert proc.returncode == CONFIG and "nope.yaml" in _one_line(proc)
     debug = subprocess.run([str(script), "check", "--config", str(tmp_path / "nope.yaml"), "--debug"],
-                           capture_output=True, text=True, env=_env(), timeout=300)
+                           capture_output=True, text=True, env=_env(), timeout=300, check=False)
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "nope.yaml" in debug.stderr
 
 
@@ -380,7 +380,7 @@ def test_python_m_correlate_nan_score_keeps_the_old_table(ws, tmp_path):
     before = _snapshot(ws["results"])
     bad = _scores_file(ws, tmp_path, lambda d: d.assign(score=d["score"].where(d.index != 0)))
     proc = subprocess.run([sys.executable, "-m", "asym.assess.correlate", *_correlate_argv(ws, bad)],
-                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=300)
+                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=300, check=False)
     assert proc.returncode == INPUT and "line 2" in _one_line(proc)
     assert _snapshot(ws["results"]) == before
 
@@ -390,7 +390,7 @@ def test_snakemake_config_error_names_the_file(ws, tmp_path):
     bad = _config(ws, tmp_path, **{"optimize.steps": -5})
     proc = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-n", "--snakefile", str(REPO / "Snakefile"),
                            "--configfile", str(bad), "--directory", str(tmp_path)],
-                          capture_output=True, text=True, env=_env(), timeout=600)
+                          capture_output=True, text=True, env=_env(), timeout=600, check=False)
     assert proc.returncode != 0
     assert f"invalid configuration in {bad}" in proc.stdout + proc.stderr
     assert "optimize.steps: -5" in proc.stdout + proc.stderr

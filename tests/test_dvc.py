@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from test_fetch import KADID_PATH, LoopbackServer, kadid_zip, pinned
 
 from asym.data.iqa_sets import load_iqa_set
+from tests.data.test_fetch import KADID_PATH, LoopbackServer, kadid_zip, pinned
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # dvc, snakemake and the `python` DVC stages call
@@ -79,7 +79,7 @@ def test_dvc_push_and_pull_through_a_local_directory_remote(tmp_path):
     remote = tmp_path / "labstore"
     run(dvc, "remote", "add", "-d", "labstore", str(remote), cwd=repo, env=env)
     data = repo / "data" / "paper" / "iqa" / "kadid10k"
-    from iqa_fixtures import BUILDERS
+    from tests.iqa_fixtures import BUILDERS
 
     BUILDERS["kadid10k"](data)
     before = tree(data)

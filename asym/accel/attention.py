@@ -27,7 +27,7 @@ This module gives the same mathematics a faster CPU implementation, and
 
 Only public PyTorch operations are used. Attention dropout (``attn_drop > 0`` while
 training) is not implemented by the core: such layers keep the reference forward.
-Equivalence with the reference, values and gradients, is tested in ``tests/test_accel.py``;
+Equivalence with the reference, values and gradients, is tested in ``tests/accel/test_accel.py``;
 the speed-up is measured by ``python -m asym.tools.bench`` (see ``docs/performance.md``).
 """
 

@@ -28,7 +28,7 @@ parameters, buffers and state-dict keys):
   where autograd's backward of the formulas makes about ten passes over each map.
 
 Only public PyTorch operations are used. Equivalence with the reference (values and
-gradients, at 200 x 320 against float64) is tested in ``tests/test_accel.py``; the
+gradients, at 200 x 320 against float64) is tested in ``tests/accel/test_accel.py``; the
 speed-up is measured by ``python -m asym.tools.bench`` (``docs/performance.md``).
 """
 

@@ -21,7 +21,7 @@ fewer multiplications is the way left to make them faster. It pays only for wide
 on maps of several tiles: the transforms cost more than they save for 64- and
 128-channel layers and for 4 x 4 maps (one tile per image) -- hence
 :meth:`WinogradConv.applies`. F(4, 3)'s float32 rounding is larger than direct
-convolution's; the equivalence tests (``tests/test_winograd.py``, ``tests/test_accel.py``)
+convolution's; the equivalence tests (``tests/accel/test_winograd.py``, ``tests/accel/test_accel.py``)
 bound it, and ``docs/performance.md`` has the measured speed and error figures. Memory:
 F(4, 3) kernels take 4x the weights' numbers, cached per layer and direction.
 

@@ -58,11 +58,11 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from asym.analysis.stats import srcc
+from asym.assess.fidelity import DistsStyle, build_metric
 from asym.data.images import to_tensor
 from asym.data.iqa_sets import load_iqa_set, split_by_reference
-from asym.assess.fidelity import DistsStyle, build_metric
 from asym.io import atomic_path, read_rgb
-from asym.analysis.stats import srcc
 
 OBJECTIVE = ("rank+plcc: mean_{(i,j) same reference, mos_i > mos_j} softplus((d_i - d_j)/tau) "
              "+ plcc_weight * (1 - pearson(-d, mos)); (alpha, beta) = softmax(z), tau learned")

@@ -23,9 +23,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from asym.assess.fidelity import build_metric, score_pairs
 from asym.data.images import to_tensor
 from asym.data.iqa_sets import load_iqa_set
-from asym.assess.fidelity import build_metric, score_pairs
 from asym.io import read_rgb, write_csv
 
 SCORE_COLUMNS = ["dataset", "metric", "reference", "distorted", "score", "lower_better", "mos"]

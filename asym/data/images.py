@@ -19,8 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from asym.io import IMAGE_SUFFIXES, InputError, read_rgb  # noqa: F401  (IMAGE_SUFFIXES: public here too)
-
+from asym.io import IMAGE_SUFFIXES, InputError, read_rgb
 
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:

@@ -54,7 +54,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's preprocessing
@@ -104,7 +103,7 @@ BACKBONES = {
 OFFICIAL_WEIGHTS = {name: entry["official"] for name, entry in BACKBONES.items()}
 
 
-from asym.errors import WeightsMissingError  # noqa: E402,F401  (a pinned weight file is absent; exit code in asym.errors)
+from asym.errors import WeightsMissingError
 
 
 class L2Pool(nn.Module):

@@ -35,8 +35,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from asym.nets.rrdbnet import RRDBNet
 from asym.nets.registry import build_from_spec
+from asym.nets.rrdbnet import RRDBNet
 from asym.nets.swinir import SwinIR
 
 GENERATORS: dict[str, type[nn.Module]] = {"swinir": SwinIR, "rrdbnet": RRDBNet}
@@ -76,7 +76,7 @@ def build_generator(spec: Mapping) -> nn.Module:
 # --------------------------------------------------------------------------- official weights
 
 
-from asym.errors import OfficialWeightsError  # noqa: E402,F401  (exit code in asym.errors)
+from asym.errors import OfficialWeightsError
 
 
 def esrgan_old_to_new(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

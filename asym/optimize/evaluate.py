@@ -26,11 +26,11 @@ import torch
 
 from asym.accel.attention import use_fast_attention
 from asym.accel.switch import check_kernels
-from asym.data.images import bicubic_downsample, load_folder, to_tensor, to_uint8
 from asym.assess.fidelity import build_metric, score_pairs
+from asym.data.images import bicubic_downsample, load_folder, to_tensor, to_uint8
 from asym.io import InputError, write_csv, write_png
-from asym.optimize.runrecord import RECORD_NAME, read_run_record, run_traits
 from asym.optimize.final import load_generator
+from asym.optimize.runrecord import RECORD_NAME, read_run_record, run_traits
 
 EVALUATION_COLUMNS = ["run", "generator", "fidelity", "adversarial", "setting", "discriminator", "objective",
                       "disc_level", "disc_family", "gan_weight", "seed", "dataset", "image", "evaluator", "score",

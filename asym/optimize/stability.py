@@ -19,6 +19,7 @@ from asym.io import write_csv
 from asym.optimize.instability import per_run, read_log
 from asym.optimize.runrecord import read_run_record
 
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m asym.optimize.stability", description=__doc__.split("\n\n")[0])
     parser.add_argument("--logs", nargs="+", required=True, type=Path, help="runs' train_log.csv files")

@@ -94,21 +94,21 @@ from tqdm import tqdm
 
 from asym import checkpoint
 from asym.accel.attention import use_fast_attention
+from asym.assess.fidelity import build_metric
 from asym.codedeps import code_digest
+from asym.data.images import bicubic_downsample, load_folder, random_crop, to_tensor
 from asym.errors import ConfigError, InputError
+from asym.io import write_csv
+from asym.nets.discriminators import build_discriminator
+from asym.nets.generators import build_generator, load_official
 from asym.optimize.adversarial import (
     accuracy,
     discriminator_loss,
     generator_loss,
     needs_real_logits,
 )
-from asym.data.images import bicubic_downsample, load_folder, random_crop, to_tensor
-from asym.assess.fidelity import build_metric
-from asym.io import write_csv
-from asym.nets.discriminators import build_discriminator
-from asym.nets.generators import build_generator, load_official
-from asym.optimize.final import FINAL_FORMAT
 from asym.optimize.divergence import diverged, last_good_state, snapshot
+from asym.optimize.final import FINAL_FORMAT
 from asym.optimize.runrecord import write_run_record
 
 CHECKPOINT_FORMAT = "asym-train-sr-v1"

@@ -24,7 +24,7 @@ windowed attention (a fixed window, so a fixed cost per pixel) are linear in pix
 and a metric that resizes its input to a fixed size appears as the fixed part (MUSIQ).
 Extrapolated upward the fit is close (SSIM at 512 px within 5 %); below its sizes,
 where border effects dominate, it is a rough floor. The same rule, fitted from SwinIR
-counts at two sizes, predicts its count at a third exactly (``tests/test_plan.py``).
+counts at two sizes, predicts its count at a third exactly (``tests/tools/test_plan.py``).
 """
 
 from __future__ import annotations
@@ -78,9 +78,9 @@ def on_meta(build):
 @contextlib.contextmanager
 def _no_weight_init():
     """Within the block, every in-place initialiser of ``torch.nn.init`` leaves its tensor as is."""
-    from asym.patching import replaced
-
     import torch
+
+    from asym.patching import replaced
 
     names = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
     with contextlib.ExitStack() as stack:
@@ -115,10 +115,9 @@ def skeleton_backbone(name: str, init: str = "random", init_seed: int = 0, weigh
 @contextlib.contextmanager
 def _skeleton_backbones():
     """Within the block, the project's modules build backbones with :func:`skeleton_backbone`."""
-    from asym.patching import replaced
-
     import asym.assess.fidelity
     from asym.nets import backbones, discriminators
+    from asym.patching import replaced
 
     with contextlib.ExitStack() as stack:
         # backbones itself too: a function importing build_backbone at call time finds the patch there

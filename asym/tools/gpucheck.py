@@ -105,9 +105,9 @@ def check(config: str, device: str = "cuda", steps: int | None = None, warmup: i
     """Run the timed steps; return the figures :func:`main` prints."""
     import torch
 
+    from asym.assess.fidelity import build_metric
     from asym.config import load_config
     from asym.data.images import bicubic_downsample
-    from asym.assess.fidelity import build_metric
     from asym.nets.generators import build_generator
     from asym.tools.flops import PlanError, count_flops
     from asym.tools.plan import peak_tflops as table_peak

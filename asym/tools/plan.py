@@ -10,7 +10,7 @@ transfer, analyze/report): the number of jobs, FLOPs per job and in total, and
 GPU-hours. Job counts come from the functions the Snakefile uses to make its jobs
 (:func:`asym.config.runs`, :func:`asym.config.transfer_jobs`, the metrics with ``fit:``
 that a job needs, ``assess.metrics`` x ``assess.datasets``), so the plan and
-``snakemake -n --forceall`` agree rule by rule (:func:`rule_jobs`; ``tests/test_plan.py``
+``snakemake -n --forceall`` agree rule by rule (:func:`rule_jobs`; ``tests/tools/test_plan.py``
 checks it for the tiny and the paper config).
 
 The cost model
@@ -70,15 +70,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asym.tools.flops import (
-    PlanError,
-    Uncountable,
-    generator_flops,
-    iqa_model_flops,
-    metric_flops,
-    spec_key,
-    sr_step_flops,
-)
 from asym.config import (
     ConfigError,
     evaluator_panel,
@@ -89,6 +80,15 @@ from asym.config import (
     train_spec,
     transfer_jobs,
     transfer_spec,
+)
+from asym.tools.flops import (
+    PlanError,
+    Uncountable,
+    generator_flops,
+    iqa_model_flops,
+    metric_flops,
+    spec_key,
+    sr_step_flops,
 )
 
 # bf16 dense tensor-core peak in TFLOP/s (no structured sparsity), from the vendors'
@@ -130,7 +130,7 @@ NOMINAL_IQA_SETS = {
 NOMINAL_SR_TEST = {"DIV2K_valid": (100, 1356, 2040)}  # keyed by a folder name in sr_test's path
 
 STAGES = ("data", "assess", "fit", "pretrain", "optimize-train", "optimize-evaluate", "transfer", "analyze/report")
-# Snakemake rules (glob patterns) whose jobs each stage counts (tests/test_plan.py compares with
+# Snakemake rules (glob patterns) whose jobs each stage counts (tests/tools/test_plan.py compares with
 # `snakemake -n --forceall`); every other rule's jobs are analyze/report.
 STAGE_RULES = {
     "data": ("fetch_*",),  # workflow/rules/data.smk: one local rule per data set / weight file DVC fetches

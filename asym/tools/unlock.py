@@ -66,7 +66,7 @@ def main(argv=None) -> int:
         return 0
     print(f"unlocking {LOCKS}: left by a Snakemake run that was killed (no Snakemake runs here now)",
           file=sys.stderr)
-    return subprocess.run([sys.executable, "-m", "snakemake", "--unlock", *passed]).returncode
+    return subprocess.run([sys.executable, "-m", "snakemake", "--unlock", *passed], check=False).returncode
 
 
 if __name__ == "__main__":

@@ -79,11 +79,11 @@ from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
+from asym.analysis.stats import bootstrap_correlation, logistic_plcc, srcc
 from asym.data.iqa_sets import content_ids, load_iqa_set, split_by_content
 from asym.io import read_rgb, write_csv
 from asym.nets.backbones import build_backbone
 from asym.nets.discriminators import ProjectedDiscriminator, build_discriminator
-from asym.analysis.stats import bootstrap_correlation, logistic_plcc, srcc
 from asym.optimize.designs import TRANSFORMER_BACKBONES, design_traits
 from asym.optimize.final import load_discriminator
 

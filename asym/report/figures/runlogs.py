@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from asym.io import InputError
-from asym.optimize.runrecord import read_run_record
 from asym.optimize.instability import read_log
+from asym.optimize.runrecord import read_run_record
 
 
 def load_logs(paths) -> pd.DataFrame:
