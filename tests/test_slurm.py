@@ -175,7 +175,7 @@ def test_tiny_workflow_through_slurm_equals_local_run(slurm_cluster, tiny_workdi
     assert set(slurm_logs) == slurm_ids
     # Jobs ran this interpreter (rules call sys.executable of the job's Snakemake), as the
     # shell command that --printshellcmds writes to each SLURM log shows.
-    python = re.escape(str(Path(sys.executable).parent)) + r"/python[\d.]* -m asym\.train_sr "
+    python = re.escape(str(Path(sys.executable).parent)) + r"/python[\d.]* -m asym\.optimize\.train_sr "
     for path in slurm_logs.values():
         if "rule_train_sr" in str(path):
             assert re.search(python, path.read_text()), path.read_text()[-3000:]

@@ -88,6 +88,28 @@ def browser():
     driver.quit()
 
 
+def detached(element):
+    """Wait condition: ``element`` has left the page (the next trial replaced it).
+
+    Chromium reports a node removed between lookup and query either as a stale element or
+    as "Node with given id does not belong to the document"; both mean the page moved on.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def test_scripted_observer_in_chromium_with_a_server_kill(browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -128,7 +150,7 @@ def test_scripted_observer_in_chromium_with_a_server_kill(browser, tmp_path):
                 old.click()
             else:
                 browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT if answered % 3 == 1 else "f")
-            wait.until(ec.staleness_of(old))
+            wait.until(detached(old))
             answered += 1
         wait.until(ec.presence_of_element_located((By.ID, "completion-code")))
         assert browser.find_element(By.ID, "completion-code").text == completion_code(Store(load_study(study).database, load_study(study).fingerprint).secret, "O001")
