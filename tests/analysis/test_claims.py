@@ -6,7 +6,7 @@ import pytest
 
 from asym.analysis import claims
 from asym.analysis.assessment import kendall_tau_b, prepare_assessment
-from asym.analysis.c1_c2 import c2_test, rank_table, ranking_data
+from asym.analysis.c1_c2 import c2_min_p, c2_test, rank_table, ranking_data
 from asym.analysis.c3 import c3_result, init_kind
 from asym.analysis.c4 import c4_result, design_pairwise
 from asym.analysis.c5 import c5_result
@@ -151,7 +151,32 @@ def test_c2_is_exact_under_a_common_gan_shift_and_moves_whole_run_pairs():
     no = np.repeat(np.arange(5, 0, -1), 3) + 0.01 * np.arange(15)   # aligned with the SRCCs
     r = c2_test(a, np.r_[no, -no], groups, adv, seeds)                 # reversed with GAN
     assert r["units"] == 15 and r["p"] < 0.01 and r["estimate"] < 0
-    assert 0 < r["p_swap"] <= 1   # the within-pair swap, reported beside
+    assert r["p"] == max(r["p_swap"], r["p_relabel"])   # both whole-run moves must reject
+
+
+def test_c2_swap_within_loss_and_seed_is_exact_without_gan_effect_and_max_holds_alpha():
+    """The issue's null (a random effect per run, none from the GAN): the within-(loss, seed)
+    GAN/no-GAN swap, and so the verdict's max(p_swap, p_relabel), reject at most at alpha."""
+    a = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    groups = np.tile(np.repeat(np.arange(5), 2), 2)
+    seeds = np.tile(np.tile(np.arange(2), 5), 2)
+    adv = np.repeat([False, True], 10)
+    rng = np.random.default_rng(5)
+    swap, both = [], []
+    for _ in range(300):
+        y = rng.normal(size=20) + np.repeat(rng.normal(size=5), 2)[groups]   # loss effects, no GAN effect
+        r = c2_test(a, y, groups, adv, seeds, n_perm=199, seed=int(rng.integers(1000)))
+        swap.append(r["p_swap"])
+        both.append(r["p"])
+    bound = 0.05 + 2.58 * np.sqrt(0.05 * 0.95 / 300)
+    assert np.mean(np.array(swap) <= 0.05) <= bound
+    assert np.mean(np.array(both) <= 0.05) <= bound
+
+
+def test_c2_min_p_is_the_coarser_of_swap_and_relabelling():
+    assert c2_min_p([1, 1, 1, 1]) == 1 / 16          # 2^4 swaps (24 relabellings are finer)
+    assert c2_min_p([2, 2, 2, 2]) == 1 / 256         # 2^8 swaps vs 8!/2^4 = 2520 relabellings
+    assert c2_min_p([3]) == 1.0                      # one loss: nothing to relabel
 
 
 def test_claims_table_contract(assess):
