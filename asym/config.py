@@ -46,7 +46,9 @@ def validate(cfg: dict, source: str = "config") -> dict:
     Raises :class:`ConfigError` listing every problem, each with the dotted key path.
     """
     if not isinstance(cfg, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(cfg).__name__}")
+        if cfg is None:
+            raise ConfigError(f"{source} is empty: start from workflow/config/demo.yaml or paper.yaml")
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level, got {type(cfg).__name__}")
     validator = jsonschema.Draft202012Validator(_schema())
     problems = [
         f"{_where(e)}: {e.message}" for e in sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))

@@ -167,7 +167,7 @@ CASES = [
     ("config-missing-file", "asym.cli", lambda ws, t: ["check", "--config", str(t / "nope.yaml")], CONFIG,
      ["nope.yaml", "not found"]),
     ("config-empty-file", "asym.cli", lambda ws, t: ["check", "--config", str((t / "e.yaml", (t / "e.yaml").write_text(""))[0])],
-     CONFIG, ["e.yaml"]),
+     CONFIG, ["e.yaml", "is empty"]),
     ("config-malformed-yaml", "asym.cli",
      lambda ws, t: ["check", "--config", str((t / "m.yaml", (t / "m.yaml").write_text("optimize: [1, 2\n"))[0])],
      CONFIG, ["m.yaml"]),
