@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from asym.analysis.stats import as_bool
+from asym.analysis.stats import as_bool, normalize_evaluations
 
 #: How the baseline is named in tables.
 BASELINE_LABEL = "bicubic (baseline)"
@@ -33,8 +33,9 @@ def baseline_image_quality(evaluation: pd.DataFrame, evaluators=None) -> pd.Seri
     """The baseline's normalized quality per test image ("<dataset>/<image>"), on the runs' scale.
 
     Each evaluator's scores are z-scored with the mean and population s.d. of the
-    trained runs' scores of that evaluator (so adding the baseline moves no run's
-    number) and negated where lower is better, then averaged per image over the
+    trained runs' scores of that evaluator (:func:`asym.analysis.stats.normalize_evaluations`
+    with the runs as reference, so adding the baseline moves no run's number) and negated
+    where lower is better, then averaged per image over the
     ``evaluators`` (default: all; pass the panel the runs' quality uses). An evaluator
     whose run scores are constant gives 0. Empty Series when the table has no baseline
     rows or no runs.
@@ -44,14 +45,10 @@ def baseline_image_quality(evaluation: pd.DataFrame, evaluators=None) -> pd.Seri
         keep = set(map(str, evaluators))
         runs = runs[runs["evaluator"].astype(str).isin(keep)]
         base = base[base["evaluator"].astype(str).isin(keep)]
+    base = base[base["evaluator"].isin(set(runs["evaluator"]))]
     if base.empty or runs.empty:
         return pd.Series(dtype=float)
-    grouped = runs["score"].astype(float).groupby(runs["evaluator"])
-    mean, sd = grouped.mean(), grouped.std(ddof=0)
-    b = base[base["evaluator"].isin(mean.index)]
-    sd_b = b["evaluator"].map(sd)
-    z = ((b["score"].astype(float) - b["evaluator"].map(mean)) / sd_b.where(sd_b > 0)).fillna(0.0)
-    quality = pd.Series(np.where(as_bool(b["lower_better"].to_numpy()), -z, z), index=b.index)
-    image = b["dataset"].astype(str) + "/" + b["image"].astype(str)
-    per_eval = quality.groupby([image, b["evaluator"]]).mean()
+    quality = normalize_evaluations(base, reference=runs)["quality"]
+    image = base["dataset"].astype(str) + "/" + base["image"].astype(str)
+    per_eval = quality.groupby([image, base["evaluator"]]).mean()
     return per_eval.groupby(level=0).mean()

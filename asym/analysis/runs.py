@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from asym.analysis.baseline import trained_runs
 from asym.analysis.stats import as_bool, normalize_evaluations
 from asym.io import InputError
 
@@ -45,10 +46,7 @@ def trained_rows(evaluation: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise InputError(f"evaluation table lacks columns {sorted(missing)}; expected the "
                          "evaluation.csv that python -m asym.optimize.evaluate writes")
-    ev = evaluation
-    if "baseline" in ev.columns:
-        ev = ev.loc[~as_bool(ev["baseline"].to_numpy())]
-    return ev.reset_index(drop=True)
+    return trained_runs(evaluation)
 
 
 def primary_panel(evaluation: pd.DataFrame) -> list[str]:

@@ -382,25 +382,34 @@ def correlation_table(
 # --------------------------------------------------------------------------- #
 # Evaluator scores on one scale
 # --------------------------------------------------------------------------- #
-def normalize_evaluations(eval_df: pd.DataFrame) -> pd.DataFrame:
+def normalize_evaluations(eval_df: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return a copy of ``eval_df`` with a ``quality`` column (higher = better).
 
     Evaluators have different ranges and directions, so they cannot be averaged
     raw. Per evaluator, scores are z-scored over *all* rows of that evaluator
     (every run, image and seed, with and without GAN, so runs stay comparable on
     one scale; population s.d., ddof=0) and negated where ``lower_better``. An
-    evaluator with constant scores gets quality 0.
+    evaluator with constant scores gets quality 0. With ``reference``, the mean and
+    s.d. come from the reference's rows of each evaluator instead (the bicubic
+    baseline put on the trained runs' scale without moving any run's number); rows of
+    an evaluator the reference lacks get NaN.
     """
-    for col in ("evaluator", "score", "lower_better"):
-        if col not in eval_df.columns:
-            raise ValueError(f"evaluation table lacks column {col!r}")
+    for frame in (eval_df,) if reference is None else (eval_df, reference):
+        for col in ("evaluator", "score", "lower_better"):
+            if col not in frame.columns:
+                raise ValueError(f"evaluation table lacks column {col!r}")
     out = eval_df.copy()
     score = out["score"].astype(float)
-    grouped = score.groupby(out["evaluator"])
-    mean = grouped.transform("mean")
-    std = grouped.transform(lambda s: s.std(ddof=0))
+    if reference is None:
+        grouped = score.groupby(out["evaluator"])
+        mean = grouped.transform("mean")
+        std = grouped.transform(lambda s: s.std(ddof=0))
+    else:
+        ref = reference["score"].astype(float).groupby(reference["evaluator"])
+        mean = out["evaluator"].map(ref.mean()).astype(float)
+        std = out["evaluator"].map(ref.std(ddof=0)).astype(float)
     z = (score - mean) / std.where(std > 0)
-    z = z.where(std > 0, 0.0)
+    z = z.where(std > 0, 0.0) if reference is None else z.where(std != 0, 0.0)
     sign = np.where(as_bool(out["lower_better"].to_numpy()), -1.0, 1.0)
     out["quality"] = z.to_numpy() * sign
     return out

@@ -145,6 +145,20 @@ def test_normalize_evaluations_flips_lower_better():
     np.testing.assert_allclose(out.loc[out.evaluator == "flat", "quality"], 0.0, atol=0)
 
 
+def test_normalize_evaluations_on_a_reference_scale():
+    runs = pd.DataFrame({"evaluator": ["psnr"] * 3 + ["lpips"] * 2 + ["flat"] * 2,
+                         "score": [20.0, 25.0, 30.0, 0.2, 0.4, 5.0, 5.0],
+                         "lower_better": [False] * 3 + [True] * 2 + [False] * 2})
+    base = pd.DataFrame({"evaluator": ["psnr", "lpips", "flat", "other"], "score": [15.0, 0.5, 9.0, 1.0],
+                         "lower_better": [False, True, False, False]})
+    q = normalize_evaluations(base, reference=runs)["quality"].to_numpy()
+    assert q[0] == pytest.approx((15.0 - 25.0) / np.std([20.0, 25.0, 30.0]))
+    assert q[1] == pytest.approx(-(0.5 - 0.3) / 0.1)      # lower is better: negated
+    assert q[2] == 0.0 and np.isnan(q[3])                 # constant reference; evaluator it lacks
+    both = normalize_evaluations(pd.concat([runs, base[:3]]), reference=runs)["quality"].to_numpy()
+    np.testing.assert_allclose(both[:7], normalize_evaluations(runs)["quality"].to_numpy())
+
+
 # --------------------------------------------------------------------------- #
 # Paired differences
 # --------------------------------------------------------------------------- #
