@@ -400,6 +400,8 @@ def _train(spec, train_dir, out_dir, ckpt_path, final_path, progress, stop_after
             torch.cuda.set_rng_state(state["rng_cuda"], device)
         crops.set_state(state["rng_crops"])
         step, log_rows, elapsed = state["step"], state["log"], state["seconds"]
+        if rank == 0:   # in the job log: this job continued an interrupted one
+            print(f"{run['name']}: resuming at step {step} of {spec['steps']} from {ckpt_path}", file=sys.stderr)
 
     # What the forward passes call: DDP wrappers synchronise gradients, compile wraps those.
     # The generator step calls the bare discriminator: its parameters are frozen there, and a

@@ -88,7 +88,7 @@ def _assert_same_result(a, b):
     pd.testing.assert_frame_equal(log_a, log_b)
 
 
-def test_resumed_run_equals_uninterrupted_run(tiny_cfg, tiny_workdir, tmp_path):
+def test_resumed_run_equals_uninterrupted_run(tiny_cfg, tiny_workdir, tmp_path, capsys):
     spec = _spec(tiny_cfg, steps=6, checkpoint_every=100)
     data = _train_dir(tiny_workdir, tiny_cfg)
     train(spec, data, tmp_path / "full", progress=False)
@@ -98,6 +98,7 @@ def test_resumed_run_equals_uninterrupted_run(tiny_cfg, tiny_workdir, tmp_path):
     assert json.loads((tmp_path / "part" / "run.json").read_text())["status"] == "running"
     assert checkpoint.load(tmp_path / "part" / "checkpoint.pt", CHECKPOINT_FORMAT)["step"] == 3
     train(spec, data, tmp_path / "part", progress=False)
+    assert "resuming at step 3 of 6" in capsys.readouterr().err   # the job log says it continued
     _assert_same_result(tmp_path / "full", tmp_path / "part")
 
 
