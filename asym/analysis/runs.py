@@ -172,14 +172,26 @@ def percentile_ci(values, ci: float = 0.95) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def bootstrap_mean(values, n_boot: int = 1000, seed: int = 0, ci: float = 0.95) -> tuple:
-    """Mean and percentile-bootstrap CI of the finite ``values`` (independent units)."""
+def bootstrap_mean(values, n_boot: int = 1000, seed: int = 0, ci: float = 0.95, groups=None) -> tuple:
+    """Mean and percentile-bootstrap CI of the finite ``values``.
+
+    Without ``groups`` each value is an independent unit. With ``groups`` (one label per value)
+    whole groups are resampled (a cluster bootstrap: e.g. all pairs cut from one reference image
+    move together) and each draw is the mean over the values of the drawn groups."""
     q = np.asarray(values, dtype=float)
-    q = q[np.isfinite(q)]
+    g = np.arange(q.size) if groups is None else np.asarray(groups)
+    if g.shape != q.shape:
+        raise ValueError(f"bootstrap_mean: {g.size} group labels for {q.size} values")
+    keep = np.isfinite(q)
+    q, g = q[keep], g[keep]
     if q.size == 0:
         return float("nan"), float("nan"), float("nan")
+    _, code = np.unique(g, return_inverse=True)
+    total = np.bincount(code, weights=q)
+    count = np.bincount(code).astype(float)
     rng = np.random.default_rng(seed)
-    boot = q[rng.integers(0, q.size, size=(n_boot, q.size))].mean(axis=1)
+    draws = rng.integers(0, total.size, size=(n_boot, total.size))
+    boot = total[draws].sum(axis=1) / count[draws].sum(axis=1)
     return (float(q.mean()), *percentile_ci(boot, ci))
 
 

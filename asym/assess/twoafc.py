@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from asym.analysis.runs import bootstrap_mean
+
 COLUMNS = ["metric", "dataset", "category", "measure", "n", "agreement", "ci_low", "ci_high", "human_ceiling",
            "lower_better"]
 
@@ -52,26 +54,13 @@ def pairwise_agreement(score_a, score_b, human_pref_a, lower_better: bool) -> np
     return np.where(h == 0.5, np.nan, out)
 
 
-def bootstrap_mean(values, groups, n_boot: int, seed: int) -> tuple[float, float, float]:
-    """Mean of ``values`` (NaN ignored) with a percentile interval, resampling whole ``groups``."""
-    df = pd.DataFrame({"v": np.asarray(values, dtype=float), "g": np.asarray(groups)}).dropna()
-    if df.empty:
-        return float("nan"), float("nan"), float("nan")
-    sums = df.groupby("g")["v"].agg(["sum", "count"])
-    total, count = sums["sum"].to_numpy(), sums["count"].to_numpy()
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(sums), size=(n_boot, len(sums)))
-    boot = total[draws].sum(axis=1) / count[draws].sum(axis=1)
-    return float(df["v"].mean()), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
-
-
 def summarize(per_item: pd.DataFrame, metric: str, dataset: str, measure: str, lower_better: bool,
               n_boot: int, seed: int) -> pd.DataFrame:
     """Rows per category and overall from per-item ``agreement, group, category, ceiling`` columns."""
     rows = []
     parts = [(c, df) for c, df in per_item.groupby("category", sort=True)] + [("all", per_item)]
     for category, df in parts:
-        mean, low, high = bootstrap_mean(df["agreement"], df["group"], n_boot, seed)
+        mean, low, high = bootstrap_mean(df["agreement"], n_boot, seed, groups=df["group"])
         rows.append({"metric": metric, "dataset": dataset, "category": category, "measure": measure,
                      "n": int(df["agreement"].notna().sum()), "agreement": mean, "ci_low": low, "ci_high": high,
                      "human_ceiling": float(df["ceiling"].mean()), "lower_better": bool(lower_better)})

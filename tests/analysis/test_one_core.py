@@ -48,9 +48,9 @@ def test_report_table_and_asymmetry_figure_equal_ranks_csv(tmp_path):
         assert table.loc[r.metric, label] == value and value in page
 
 
-def _definitions(root: Path, folders=("analysis", "report", "optimize")) -> dict[str, list[str]]:
-    """Function names defined in the analysis, report and optimize subpackages (what C1-C5 and the
-    report run), and the files defining them."""
+def _definitions(root: Path, folders=("analysis", "report", "optimize", "assess", "judge")) -> dict[str, list[str]]:
+    """Function names defined in the analysis, report, optimize, assess and judge subpackages (what
+    C1-C5, the report and the IQA-side tables run), and the files defining them."""
     found: dict[str, list[str]] = {}
     for path in (p for f in folders for p in (root / f).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

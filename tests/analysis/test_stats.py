@@ -220,3 +220,22 @@ def test_hierarchical_bootstrap_resamples_runs():
     assert np.allclose(draws[:, 1], 5.0)    # two equal runs: it does not
     m, lo, hi = bootstrap_mean([1.0, 2.0, 3.0], 200, 0)
     assert lo <= m <= hi
+
+
+def test_bootstrap_mean_resamples_whole_groups():
+    from asym.analysis.runs import bootstrap_mean
+
+    # Two references, each with many identical pairs: the cluster bootstrap can only draw the
+    # reference means (0 and 1), so its interval is [0, 1]; treating the 40 pairs as independent
+    # would give a far narrower one around 0.5.
+    values = np.r_[np.zeros(20), np.ones(20), np.nan]
+    groups = np.r_[np.full(20, "a"), np.full(20, "b"), ["a"]]
+    m, lo, hi = bootstrap_mean(values, 400, 0, groups=groups)
+    assert m == 0.5 and lo == 0.0 and hi == 1.0
+    _, lo_iid, hi_iid = bootstrap_mean(values, 400, 0)
+    assert 0.25 < lo_iid < 0.5 < hi_iid < 0.75
+    # a group of one value each is the plain bootstrap
+    v = np.random.default_rng(2).normal(size=25)
+    assert bootstrap_mean(v, 300, 4, groups=np.arange(25)) == pytest.approx(bootstrap_mean(v, 300, 4))
+    with pytest.raises(ValueError, match="group labels"):
+        bootstrap_mean([1.0, 2.0], 10, 0, groups=["a"])
