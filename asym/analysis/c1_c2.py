@@ -35,7 +35,8 @@ from scipy import stats as sps
 
 from asym.analysis import inference as inf
 from asym.analysis.assessment import Assessment, assessment_draws, kendall_tau_b, pairwise_sign_p
-from asym.analysis.runs import RunMatrix, group_summary, hierarchical_group_means, percentile_ci, run_matrix
+from asym.analysis.runs import RunMatrix, group_summary, hierarchical_group_means, run_matrix
+from asym.analysis.stats import percentile_ci
 
 #: Fewer metrics than this cannot support any statement about rankings.
 MIN_METRICS = 4

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from asym.analysis import inference as inf
-from asym.analysis.runs import bootstrap_mean
+from asym.analysis.stats import bootstrap_mean
 from asym.io import InputError
 
 #: Transfer table columns the claims read (``results/transfer/correlations.csv``).

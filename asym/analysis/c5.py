@@ -22,7 +22,7 @@ import pandas as pd
 
 from asym.analysis import inference as inf
 from asym.analysis.c3 import check_transfer
-from asym.analysis.runs import bootstrap_mean
+from asym.analysis.stats import bootstrap_mean
 
 #: Lower-cased name fragments of Transformer backbones (ViT, Swin, DINOv2, CLIP-ViT, DeiT, BEiT).
 TRANSFORMER_TOKENS = ("vit", "swin", "dinov2", "dino", "clip", "deit", "beit", "transformer")

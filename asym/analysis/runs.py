@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from asym.analysis.baseline import trained_runs
-from asym.analysis.stats import as_bool, normalize_evaluations
+from asym.analysis.stats import as_bool, normalize_evaluations, percentile_ci
 from asym.io import InputError
 
 #: Evaluator name of human judgements (``asym judge fit``); the primary yardstick when present.
@@ -159,40 +159,6 @@ def hierarchical_group_means(Q: np.ndarray, groups, strata, n_boot: int, seed: i
                 if rows.size:
                     out[b, g] = np.nanmean(run_means[rng.choice(rows, size=rows.size, replace=True)])
     return out
-
-
-def percentile_ci(values, ci: float = 0.95) -> tuple[float, float]:
-    """Two-sided percentile interval of the finite ``values`` ((NaN, NaN) if none)."""
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return float("nan"), float("nan")
-    a = (1 - ci) / 2
-    lo, hi = np.quantile(v, [a, 1 - a])
-    return float(lo), float(hi)
-
-
-def bootstrap_mean(values, n_boot: int = 1000, seed: int = 0, ci: float = 0.95, groups=None) -> tuple:
-    """Mean and percentile-bootstrap CI of the finite ``values``.
-
-    Without ``groups`` each value is an independent unit. With ``groups`` (one label per value)
-    whole groups are resampled (a cluster bootstrap: e.g. all pairs cut from one reference image
-    move together) and each draw is the mean over the values of the drawn groups."""
-    q = np.asarray(values, dtype=float)
-    g = np.arange(q.size) if groups is None else np.asarray(groups)
-    if g.shape != q.shape:
-        raise ValueError(f"bootstrap_mean: {g.size} group labels for {q.size} values")
-    keep = np.isfinite(q)
-    q, g = q[keep], g[keep]
-    if q.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    _, code = np.unique(g, return_inverse=True)
-    total = np.bincount(code, weights=q)
-    count = np.bincount(code).astype(float)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, total.size, size=(n_boot, total.size))
-    boot = total[draws].sum(axis=1) / count[draws].sum(axis=1)
-    return (float(q.mean()), *percentile_ci(boot, ci))
 
 
 def group_summary(m: RunMatrix, keys, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:

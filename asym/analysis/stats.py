@@ -260,6 +260,51 @@ def stable_seed(seed: int, *names: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(key)) % (2**32)
 
 
+def percentile_ci(values, ci: float = 0.95) -> tuple[float, float]:
+    """Two-sided percentile interval of the finite ``values`` ((NaN, NaN) if none)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    a = (1 - ci) / 2
+    lo, hi = np.quantile(v, [a, 1 - a])
+    return float(lo), float(hi)
+
+
+def bootstrap_mean(values, n_boot: int = 1000, seed: int = 0, ci: float = 0.95, groups=None) -> tuple:
+    """Mean and percentile-bootstrap CI of the finite ``values``.
+
+    Without ``groups`` each value is an independent unit. With ``groups`` (one label per value)
+    whole groups are resampled (a cluster bootstrap: e.g. all pairs cut from one reference image
+    move together) and each draw is the mean over the values of the drawn groups."""
+    q = np.asarray(values, dtype=float)
+    g = np.arange(q.size) if groups is None else np.asarray(groups)
+    if g.shape != q.shape:
+        raise ValueError(f"bootstrap_mean: {g.size} group labels for {q.size} values")
+    keep = np.isfinite(q)
+    q, g = q[keep], g[keep]
+    if q.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    _, code = np.unique(g, return_inverse=True)
+    total = np.bincount(code, weights=q)
+    count = np.bincount(code).astype(float)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, total.size, size=(n_boot, total.size))
+    boot = total[draws].sum(axis=1) / count[draws].sum(axis=1)
+    return (float(q.mean()), *percentile_ci(boot, ci))
+
+
+def mean_within(stat, d: pd.DataFrame, by: str = "distortion", x: str = "score", y: str = "mos") -> float:
+    """Mean over the ``by`` groups (distortion types) of ``stat(x, y)`` within each group.
+
+    For labels that order severity only within a distortion type (the synthetic set's
+    levels): equal weight per type; groups where the statistic is undefined (e.g. a
+    bootstrap resample with one image of a type) are left out; NaN if none is defined."""
+    values = [stat(part[x].to_numpy(), part[y].to_numpy()) for _, part in d.groupby(by, sort=True)]
+    values = [v for v in values if np.isfinite(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
 def _resolve_stat(stat, x: str, y: str) -> Callable[[pd.DataFrame], float]:
     if callable(stat):
         return stat
@@ -316,12 +361,7 @@ def bootstrap_correlation(
         pick = rng.integers(0, len(members), size=len(members))
         rows = np.concatenate([members[g] for g in pick])
         values[b] = fn(df.iloc[rows])
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return float("nan"), float("nan")
-    alpha = (1.0 - ci) / 2.0
-    low, high = np.quantile(values, [alpha, 1.0 - alpha])
-    return float(low), float(high)
+    return percentile_ci(values, ci)
 
 
 # --------------------------------------------------------------------------- #

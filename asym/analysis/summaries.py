@@ -28,9 +28,9 @@ from asym.analysis.c1_c2 import MODEL_KEY_TERM as MIXEDLM_KEY_TERM
 from asym.analysis.c3 import init_kind
 from asym.analysis.c5 import is_transformer
 from asym.analysis.rules import verdict_rules
-from asym.analysis.runs import bootstrap_mean, group_summary, primary_panel, run_matrix
+from asym.analysis.runs import group_summary, primary_panel, run_matrix
 from asym.analysis.sentences import CLAIM_IDS, CLAIM_SENTENCES
-from asym.analysis.stats import as_bool
+from asym.analysis.stats import as_bool, bootstrap_mean
 from asym.optimize.designs import label_designs
 
 #: Decimal places: correlations (SRCC/PLCC/KRCC, Kendall tau) and z-scored qualities.

@@ -28,7 +28,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from asym.analysis.stats import (
@@ -37,6 +36,7 @@ from asym.analysis.stats import (
     correlation_table,
     krcc,
     logistic_plcc,
+    mean_within,
     quality_direction,
     srcc,
     stable_seed,
@@ -48,14 +48,6 @@ from asym.io import InputError, read_table, write_csv
 SCORE_TABLE_COLUMNS = ["dataset", "metric", "reference", "distorted", "score", "lower_better", "mos"]
 
 SCOPE_COLUMNS = ["scope", "srcc_pooled"]
-
-
-def mean_within(stat, d: pd.DataFrame) -> float:
-    """Mean over distortion types of ``stat(score, mos)`` within each type (types where it is
-    undefined, e.g. a resample with one image of a type, are left out; NaN if none is defined)."""
-    values = [stat(part["score"].to_numpy(), part["mos"].to_numpy()) for _, part in d.groupby("distortion")]
-    values = [v for v in values if np.isfinite(v)]
-    return float(np.mean(values)) if values else float("nan")
 
 
 def within_type_rows(scores: pd.DataFrame, labels: pd.DataFrame, n_boot: int, seed: int) -> dict:

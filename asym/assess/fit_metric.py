@@ -36,14 +36,23 @@ What happens, top to bottom:
    as do the correlations reported. We prefer this to DISTS's original regression onto MOS
    because our labels include proxy scores (distortion levels of the synthetic set)
    that are only ordinal.
+
+   For a set whose labels order severity only within a distortion type
+   (:func:`asym.data.iqa_sets.labels_within_type`: the synthetic set), both terms stay
+   within a type, as the assessment's correlations do (:mod:`asym.assess.correlate`):
+   ranked pairs share a reference AND a distortion type, and the PLCC term is the mean
+   over types of the within-type Pearson correlation (``OBJECTIVE_WITHIN_TYPE``).
+   Pooled over types, level 3 of blur would be asked to be as good as level 3 of JPEG.
 5. Train and test SRCC (``asym.analysis.stats.srcc`` of ``-d`` against MOS: positive when the
-   metric agrees) before and after fitting are stored with the weights.
+   metric agrees; for within-type labels the mean over types of the within-type SRCC,
+   :func:`asym.analysis.stats.mean_within`) before and after fitting are stored with the
+   weights.
 
 The artefact (``torch.save``, loadable with ``weights_only=True``) holds: ``format``
 (``asym-dists-fitted/1``), ``metric_spec`` (without ``fitted``), ``alpha``, ``beta``
 (float32, shape (N,), jointly summing to one), ``channels``, ``dataset_kind``,
 ``train_references``, ``test_references`` (file names), ``objective`` (the formula
-above as text), ``plcc_weight``, ``steps``, ``lr``, ``seed``, ``test_fraction``,
+above as text), ``label_scope`` (``pooled`` or ``within_distortion``), ``plcc_weight``, ``steps``, ``lr``, ``seed``, ``test_fraction``,
 ``initial_train_srcc``, ``initial_test_srcc``, ``train_srcc``, ``test_srcc``, ``final_loss``.
 """
 
@@ -58,14 +67,17 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from asym.analysis.stats import srcc
+from asym.analysis.stats import mean_within, srcc
 from asym.assess.fidelity import DistsStyle, build_metric
 from asym.data.images import to_tensor
-from asym.data.iqa_sets import load_iqa_set, split_by_reference
+from asym.data.iqa_sets import labels_within_type, load_iqa_set, split_by_reference
 from asym.io import atomic_path, read_rgb
 
 OBJECTIVE = ("rank+plcc: mean_{(i,j) same reference, mos_i > mos_j} softplus((d_i - d_j)/tau) "
              "+ plcc_weight * (1 - pearson(-d, mos)); (alpha, beta) = softmax(z), tau learned")
+OBJECTIVE_WITHIN_TYPE = ("rank+plcc within distortion type: mean_{(i,j) same reference and type, mos_i > mos_j} "
+                         "softplus((d_i - d_j)/tau) + plcc_weight * (1 - mean_types pearson_type(-d, mos)); "
+                         "(alpha, beta) = softmax(z), tau learned")
 
 
 def compute_terms(metric: DistsStyle, table: pd.DataFrame, batch_size: int = 8,
@@ -117,15 +129,33 @@ def _pearson(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (x * y).sum() / (x.norm() * y.norm() + 1e-12)
 
 
+def _mean_pearson(x: torch.Tensor, y: torch.Tensor, types: np.ndarray | None) -> torch.Tensor:
+    """Pearson of ``x`` and ``y``: over all rows, or the mean over ``types`` of the within-type one
+    (types with fewer than two rows or constant labels carry no correlation and are left out)."""
+    if types is None:
+        return _pearson(x, y)
+    parts = [torch.as_tensor(np.flatnonzero(types == t)) for t in np.unique(types)]
+    parts = [i for i in parts if len(i) > 1 and bool(y[i].std() > 0)]
+    if not parts:
+        raise ValueError("no distortion type has two images with different labels: no within-type correlation")
+    return torch.stack([_pearson(x[i], y[i]) for i in parts]).mean()
+
+
 def fit(texture: torch.Tensor, structure: torch.Tensor, mos, groups, steps: int = 200, lr: float = 0.05,
-        plcc_weight: float = 1.0) -> dict:
-    """Fit (alpha, beta) on precomputed terms; ``groups`` names each row's reference. Deterministic."""
+        plcc_weight: float = 1.0, types=None) -> dict:
+    """Fit (alpha, beta) on precomputed terms; ``groups`` names each row's reference. With ``types``
+    (each row's distortion type; labels comparable only within a type) ranked pairs also share a
+    type and the PLCC term is the mean within-type correlation. Deterministic."""
     mos = np.asarray(mos, dtype=float)
     groups = np.asarray(groups)
+    if types is not None:
+        types = np.asarray(types).astype(str)
+        groups = np.char.add(np.char.add(groups.astype(str), "\x1f"), types)
     texture, structure = texture.double(), structure.double()  # small table: float64 costs nothing
     better, worse = ranked_pairs(mos, groups)
     if len(better) == 0:
-        raise ValueError("no pair of images of the same reference has different MOS: nothing to rank")
+        raise ValueError("no pair of images of the same reference" + (" and distortion type" if types is not None else "")
+                         + " has different MOS: nothing to rank")
     target = torch.tensor(mos)
     z = torch.zeros(2 * texture.shape[1], dtype=torch.float64, requires_grad=True)
     with torch.no_grad():  # temperature starts at the typical pair difference of the unfitted metric
@@ -137,7 +167,7 @@ def fit(texture: torch.Tensor, structure: torch.Tensor, mos, groups, steps: int 
     def objective():
         d = distances(texture, structure, *split_weights(z))
         rank = F.softplus((d[better] - d[worse]) / log_tau.exp()).mean()
-        return rank + plcc_weight * (1 - _pearson(-d, target)), d
+        return rank + plcc_weight * (1 - _mean_pearson(-d, target, types)), d
 
     for _ in range(steps):
         opt.zero_grad()
@@ -150,10 +180,14 @@ def fit(texture: torch.Tensor, structure: torch.Tensor, mos, groups, steps: int 
     return {"alpha": alpha.float(), "beta": beta.float(), "final_loss": float(loss), "tau": float(log_tau.detach().exp())}
 
 
-def quality_srcc(texture, structure, alpha, beta, mos) -> float:
-    """SRCC of -distance with MOS (positive = agrees with the scores)."""
+def quality_srcc(texture, structure, alpha, beta, mos, types=None) -> float:
+    """SRCC of -distance with MOS (positive = agrees with the scores); with ``types``, the mean
+    over distortion types of the within-type SRCC (:func:`asym.analysis.stats.mean_within`)."""
     d = distances(texture.double(), structure.double(), alpha.double(), beta.double())
-    return float(srcc(-d.numpy(), np.asarray(mos, dtype=float)))
+    table = pd.DataFrame({"score": -d.numpy(), "mos": np.asarray(mos, dtype=float)})
+    if types is None:
+        return float(srcc(table["score"], table["mos"]))
+    return mean_within(srcc, table.assign(distortion=np.asarray(types)))
 
 
 def fit_metric(spec: dict, dataset_kind: str, root, test_fraction: float = 0.25, seed: int = 0, steps: int = 200,
@@ -169,7 +203,10 @@ def fit_metric(spec: dict, dataset_kind: str, root, test_fraction: float = 0.25,
     metric = build_metric(spec, device=device, kernels=kernels)
     terms = {part: compute_terms(metric, t, batch_size, device) for part, t in (("train", train), ("test", test))}
     uniform = metric.alpha / (metric.alpha.sum() + metric.beta.sum()), metric.beta / (metric.alpha.sum() + metric.beta.sum())
-    fitted = fit(*terms["train"], train["mos"].to_numpy(), train["reference"].to_numpy(), steps, lr, plcc_weight)
+    within = labels_within_type(dataset_kind)
+    types = {part: (t["distortion"].to_numpy() if within else None) for part, t in (("train", train), ("test", test))}
+    fitted = fit(*terms["train"], train["mos"].to_numpy(), train["reference"].to_numpy(), steps, lr, plcc_weight,
+                 types["train"])
     name = lambda refs: sorted({Path(p).name for p in refs})
     return {
         "format": DistsStyle.FITTED_FORMAT,
@@ -178,12 +215,13 @@ def fit_metric(spec: dict, dataset_kind: str, root, test_fraction: float = 0.25,
         "channels": [int(c) for c in metric.backbone.channels],
         "dataset_kind": dataset_kind,
         "train_references": name(train["reference"]), "test_references": name(test["reference"]),
-        "objective": OBJECTIVE, "plcc_weight": float(plcc_weight),
+        "objective": OBJECTIVE_WITHIN_TYPE if within else OBJECTIVE,
+        "label_scope": "within_distortion" if within else "pooled", "plcc_weight": float(plcc_weight),
         "steps": int(steps), "lr": float(lr), "seed": int(seed), "test_fraction": float(test_fraction),
-        "initial_train_srcc": quality_srcc(*terms["train"], *uniform, train["mos"]),
-        "initial_test_srcc": quality_srcc(*terms["test"], *uniform, test["mos"]),
-        "train_srcc": quality_srcc(*terms["train"], fitted["alpha"], fitted["beta"], train["mos"]),
-        "test_srcc": quality_srcc(*terms["test"], fitted["alpha"], fitted["beta"], test["mos"]),
+        "initial_train_srcc": quality_srcc(*terms["train"], *uniform, train["mos"], types["train"]),
+        "initial_test_srcc": quality_srcc(*terms["test"], *uniform, test["mos"], types["test"]),
+        "train_srcc": quality_srcc(*terms["train"], fitted["alpha"], fitted["beta"], train["mos"], types["train"]),
+        "test_srcc": quality_srcc(*terms["test"], fitted["alpha"], fitted["beta"], test["mos"], types["test"]),
         "final_loss": fitted["final_loss"],
     }
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asym.analysis.runs import bootstrap_mean
+from asym.analysis.stats import bootstrap_mean
 
 COLUMNS = ["metric", "dataset", "category", "measure", "n", "agreement", "ci_low", "ci_high", "human_ceiling",
            "lower_better"]

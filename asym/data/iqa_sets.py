@@ -94,6 +94,11 @@ READER_OPTIONS = {"live": {"realigned"}, "koniq10k": {"score_column"},
 REQUIRED_OPTIONS = {"tqd": {"direction", "score_range"}}
 ENTRY_KEYS = {"kind", "root"}  # the keys of a config entry that are not reader options
 
+# Sets whose labels order severity only within a distortion type (the synthetic set's levels:
+# level 3 of JPEG and level 3 of blur are not "equally good"). Their correlations, and the
+# objectives that fit metrics or models to them, stay within a type (labels_within_type).
+WITHIN_TYPE_KINDS = frozenset({"synthetic"})
+
 # Sets of authentically distorted photographs: one score per image, no reference.
 NO_REFERENCE_KINDS = frozenset({"koniq10k", "spaq", "livechallenge"})
 
@@ -115,10 +120,16 @@ LIVEC_LAYOUT, LIVEC_FOLDER, LIVEC_MOS_RANGE = livechallenge.LAYOUT, livechalleng
 LIVEC_TRAINING_ENTRIES = livechallenge.TRAINING_ENTRIES
 
 __all__ = ["AUTHENTIC", "COLUMNS", "DIRECTIONS", "MOS_HIGHER_BETTER", "NO_REFERENCE_KINDS", "RAW_COLUMNS",
-           "READERS", "READER_OPTIONS", "SCALES", "check_reader_options", "content_ids", "is_no_reference",
-           "load_csiq", "load_iqa_set", "load_kadid10k", "load_koniq10k", "load_live", "load_livechallenge",
-           "load_pipal", "load_spaq", "load_synthetic", "load_tid2013", "load_tqd", "reader_options",
-           "reader_options_json", "split_by_content", "split_by_reference"]
+           "READERS", "READER_OPTIONS", "SCALES", "WITHIN_TYPE_KINDS", "check_reader_options", "content_ids",
+           "is_no_reference", "labels_within_type", "load_csiq", "load_iqa_set", "load_kadid10k", "load_koniq10k",
+           "load_live", "load_livechallenge", "load_pipal", "load_spaq", "load_synthetic", "load_tid2013", "load_tqd",
+           "reader_options", "reader_options_json", "split_by_content", "split_by_reference"]
+
+
+def labels_within_type(kind: str) -> bool:
+    """True for the kinds whose labels compare images only within a distortion type
+    (:data:`WITHIN_TYPE_KINDS`); every set of human scores is comparable across types."""
+    return kind in WITHIN_TYPE_KINDS
 
 
 def is_no_reference(kind: str) -> bool:

@@ -238,7 +238,8 @@ def transfer_section(transfer: pd.DataFrame | None) -> str:
                 '<p class="note">The transfer stage has not been run at this scale.</p>')
     return ("<h2>Transfer (C3, C5)</h2>"
             '<p class="note">SRCC [95 % CI] of IQA models per backbone and initialization '
-            "(means over seeds) on each IQA set.</p>"
+            "(means over seeds) on each IQA set; on a set with level labels (the synthetic set) within "
+            "each distortion type and averaged over the types, as in the assessment table.</p>"
             + table_html(summaries.transfer_display(transfer)))
 
 

@@ -63,7 +63,10 @@ resized so their shorter side is ``resize`` pixels (SPAQ's photographs are about
 predictions over a fixed 3x3 grid of crops covering each image. The model runs on
 ``device`` (the config's). Output: one row with ``TRANSFER_COLUMNS``, SRCC's 95 % CI
 from a bootstrap over test contents (references, or images of an NR set);
-``backbone_family`` (``conv`` or ``transformer``) says what kind of network the source is.
+on a set whose labels compare images only within a distortion type (the synthetic
+set, :func:`asym.data.iqa_sets.labels_within_type`) SRCC, its CI and PLCC are the mean
+over types of the within-type values, as in the assessment table, and ``scope`` says
+``within_distortion`` (else ``pooled``); ``backbone_family`` (``conv`` or ``transformer``) says what kind of network the source is.
 """
 
 from __future__ import annotations
@@ -79,8 +82,8 @@ from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
-from asym.analysis.stats import bootstrap_correlation, logistic_plcc, srcc
-from asym.data.iqa_sets import content_ids, load_iqa_set, split_by_content
+from asym.analysis.stats import bootstrap_correlation, logistic_plcc, mean_within, srcc
+from asym.data.iqa_sets import content_ids, labels_within_type, load_iqa_set, split_by_content
 from asym.io import read_rgb, write_csv
 from asym.nets.backbones import build_backbone
 from asym.nets.discriminators import ProjectedDiscriminator, build_discriminator
@@ -88,7 +91,7 @@ from asym.optimize.designs import TRANSFORMER_BACKBONES, design_traits
 from asym.optimize.final import load_discriminator
 
 TRANSFER_COLUMNS = ["backbone", "backbone_family", "init", "dataset", "n", "seed", "srcc", "srcc_ci_low",
-                    "srcc_ci_high", "plcc"]
+                    "srcc_ci_high", "plcc", "scope"]
 
 
 def backbone_family(backbone: dict) -> str:
@@ -325,13 +328,17 @@ def run(spec: dict, kind: str, root: Path, discriminator_file: Path | None = Non
             ref_crops = _grid_crops(ref, size) if ref is not None else None
             preds.append(float(model(to_float(crops), to_float(ref_crops)).mean()))
     scored = test_df.assign(score=preds, content=content_ids(test_df))
-    low, high = bootstrap_correlation(scored, "srcc", groups="content", n_boot=spec["n_boot"],
+    within = labels_within_type(kind)
+    srcc_of = (lambda d: mean_within(srcc, d)) if within else "srcc"
+    low, high = bootstrap_correlation(scored, srcc_of, groups="content", n_boot=spec["n_boot"],
                                       seed=spec["split_seed"])
     return {
         "backbone": spec["name"], "backbone_family": backbone_family(spec["backbone"]), "init": spec["init"],
-        "dataset": spec["dataset"], "n": len(scored),
-        "seed": spec["split_seed"], "srcc": srcc(scored["score"], scored["mos"]),
-        "srcc_ci_low": low, "srcc_ci_high": high, "plcc": logistic_plcc(scored["score"], scored["mos"]),
+        "dataset": spec["dataset"], "n": len(scored), "seed": spec["split_seed"],
+        "srcc": mean_within(srcc, scored) if within else srcc(scored["score"], scored["mos"]),
+        "srcc_ci_low": low, "srcc_ci_high": high,
+        "plcc": mean_within(logistic_plcc, scored) if within else logistic_plcc(scored["score"], scored["mos"]),
+        "scope": "within_distortion" if within else "pooled",
     }
 
 

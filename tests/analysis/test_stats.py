@@ -212,7 +212,8 @@ def test_ols_terms_matches_least_squares_and_flags_inestimable():
 
 
 def test_hierarchical_bootstrap_resamples_runs():
-    from asym.analysis.runs import bootstrap_mean, hierarchical_group_means
+    from asym.analysis.runs import hierarchical_group_means
+    from asym.analysis.stats import bootstrap_mean
 
     Q = np.array([[0.0, 0.0], [2.0, 2.0], [5.0, 5.0], [5.0, 5.0]])  # runs x images
     draws = hierarchical_group_means(Q, [0, 0, 1, 1], [np.arange(2)], 400, 0)
@@ -223,7 +224,7 @@ def test_hierarchical_bootstrap_resamples_runs():
 
 
 def test_bootstrap_mean_resamples_whole_groups():
-    from asym.analysis.runs import bootstrap_mean
+    from asym.analysis.stats import bootstrap_mean
 
     # Two references, each with many identical pairs: the cluster bootstrap can only draw the
     # reference means (0 and 1), so its interval is [0, 1]; treating the 40 pairs as independent
@@ -239,3 +240,14 @@ def test_bootstrap_mean_resamples_whole_groups():
     assert bootstrap_mean(v, 300, 4, groups=np.arange(25)) == pytest.approx(bootstrap_mean(v, 300, 4))
     with pytest.raises(ValueError, match="group labels"):
         bootstrap_mean([1.0, 2.0], 10, 0, groups=["a"])
+
+
+def test_mean_within_averages_types_with_equal_weight():
+    from asym.analysis.stats import mean_within, srcc
+
+    d = pd.DataFrame({"score": [1, 2, 3, 3, 2, 1, 5, 6], "mos": [1, 2, 3, 1, 2, 3, 7, 7],
+                      "distortion": ["a"] * 3 + ["b"] * 3 + ["c"] * 2})
+    # a: +1, b: -1, c: undefined (constant labels) and left out
+    assert mean_within(srcc, d) == pytest.approx(0.0)
+    assert mean_within(srcc, d[d["distortion"] == "a"]) == pytest.approx(1.0)
+    assert np.isnan(mean_within(srcc, d[d["distortion"] == "c"]))

@@ -9,8 +9,17 @@ import pandas as pd
 import pytest
 import torch
 
+from asym.analysis.stats import mean_within, srcc
 from asym.assess.fidelity import DistsStyle, build_metric
-from asym.assess.fit_metric import fit, fit_metric, main, quality_srcc, ranked_pairs
+from asym.assess.fit_metric import (
+    OBJECTIVE_WITHIN_TYPE,
+    _mean_pearson,
+    fit,
+    fit_metric,
+    main,
+    quality_srcc,
+    ranked_pairs,
+)
 from asym.io import write_png
 from asym.nets.backbones import WeightsMissingError
 
@@ -83,6 +92,35 @@ def tiny_iqa_set(tmp_path_factory):
     return root
 
 
+def test_within_type_labels_rank_only_pairs_of_one_type():
+    # each (reference, type) holds one image: pooled over types there are pairs to rank,
+    # within a type there are none, so the within-type fit refuses instead of comparing
+    # level 1 of blur with level 2 of noise
+    texture, structure = torch.rand(4, 3), torch.rand(4, 3)
+    mos, refs, types = [2.0, 1.0, 2.0, 1.0], [0, 0, 1, 1], ["blur", "noise", "blur", "noise"]
+    fit(texture, structure, mos, refs, steps=1)
+    with pytest.raises(ValueError, match="reference and distortion type has different MOS"):
+        fit(texture, structure, mos, refs, steps=1, types=types)
+
+
+def test_within_type_correlations_ignore_offsets_between_types():
+    # distances that order each type perfectly but sit on different scales per type
+    level = np.tile([1.0, 2.0, 3.0], 2)
+    types = np.repeat(["blur", "jpeg"], 3)
+    quality = torch.tensor(-level + np.where(types == "jpeg", 10.0, 0.0), dtype=torch.float64)
+    mos = torch.tensor(4.0 - level, dtype=torch.float64)
+    assert float(_mean_pearson(quality, mos, types)) == pytest.approx(1.0)
+    assert float(_mean_pearson(quality, mos, None)) < 0.2
+    parts = [np.corrcoef(quality[types == t], mos[types == t])[0, 1] for t in ("blur", "jpeg")]
+    assert float(_mean_pearson(quality, mos, types)) == pytest.approx(np.mean(parts))
+    # the SRCC reported with the fit is the one the assessment table uses
+    texture, structure = torch.rand(6, 2, dtype=torch.float64), torch.rand(6, 2, dtype=torch.float64)
+    alpha, beta = torch.tensor([0.4, 0.1]), torch.tensor([0.3, 0.2])
+    d = 1 - texture @ alpha.double() - structure @ beta.double()
+    expected = mean_within(srcc, pd.DataFrame({"score": -d.numpy(), "mos": mos.numpy(), "distortion": types}))
+    assert quality_srcc(texture, structure, alpha, beta, mos.numpy(), types) == pytest.approx(expected)
+
+
 def test_fit_metric_cli_writes_a_weights_only_artefact_that_metrics_load(tiny_iqa_set, tmp_path, capsys):
     out = tmp_path / "fitted" / "dists_vgg16-R.pt"
     main(["--metric-spec", json.dumps(SPEC), "--dataset-kind", "synthetic", "--root", str(tiny_iqa_set),
@@ -105,6 +143,8 @@ def test_fit_metric_is_deterministic(tiny_iqa_set):
     a = fit_metric(SPEC, "synthetic", tiny_iqa_set, steps=5)
     b = fit_metric(SPEC, "synthetic", tiny_iqa_set, steps=5)
     assert torch.equal(a["alpha"], b["alpha"]) and a["train_references"] == b["train_references"]
+    # the synthetic set's levels compare images within a distortion type only
+    assert a["label_scope"] == "within_distortion" and a["objective"] == OBJECTIVE_WITHIN_TYPE
 
 
 def test_missing_fitted_file_names_it_and_the_command(tmp_path):

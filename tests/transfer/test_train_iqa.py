@@ -131,6 +131,7 @@ def test_transfer_run_returns_the_contract_row(tiny_cfg, tiny_workdir, gan_final
     row = run(spec, "synthetic", root, gan_final)
     assert list(row) == TRANSFER_COLUMNS
     assert row["init"] == "disc" and row["n"] > 0
+    assert row["scope"] == "within_distortion"  # the synthetic set's levels: SRCC within each type
     assert -1 <= row["srcc"] <= 1 and not math.isnan(row["srcc"])
     assert row["srcc_ci_low"] <= row["srcc"] + 1e-9 <= row["srcc_ci_high"] + 2e-9
     assert row["backbone_family"] == backbone_family(spec["backbone"]) == "conv"  # the tiny config's PatchGAN

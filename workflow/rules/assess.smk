@@ -1,6 +1,6 @@
 # Assessment stage: every fidelity metric scored on every IQA set; correlations.
 # (Each job gets its set's reader options, data.iqa_sets.<name> beside kind and root, as JSON.)
-from asym.data.iqa_sets import reader_options_json
+from asym.data.iqa_sets import labels_within_type, reader_options_json
 
 ASSESS_SCORES = [
     f"{RES}/assess/scores/{dataset}/{metric}.csv"
@@ -65,7 +65,7 @@ rule assess_score:
 
 # Synthetic sets' labels are distortion levels: they order severity within one distortion type
 # only, so their correlations are computed within each type and averaged (asym/assess/correlate.py).
-WITHIN_TYPE = {d: iqa_labels(d) for d in CFG["assess"]["datasets"] if iqa_set(d)["kind"] == "synthetic"}
+WITHIN_TYPE = {d: iqa_labels(d) for d in CFG["assess"]["datasets"] if labels_within_type(iqa_set(d)["kind"])}
 
 
 # SRCC/KRCC/PLCC of every metric on every set, with bootstrap CIs over references.
